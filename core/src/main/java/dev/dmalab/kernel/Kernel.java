@@ -1,0 +1,110 @@
+package dev.dmalab.kernel;
+
+import dev.dmalab.util.SimClock;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The running modelled kernel's shared services: version, arch, simulated clock, printk log and the execution
+ * context; and the two ways modelled code crashes the kernel on purpose, {@link #deref} and {@link #bug}.
+ */
+public final class Kernel {
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+    private final KernelVersion version;
+    private final ArchKind arch;
+    private final SimClock clock;
+    private final Printk printk;
+    private final ExecContext context;
+    private final String hardwareName;
+
+    public Kernel(KernelVersion version, ArchKind arch, int cpus, String hardwareName) {
+        this.version = version;
+        this.arch = arch;
+        this.clock = new SimClock();
+        this.printk = new Printk(clock);
+        this.context = new ExecContext(cpus);
+        this.hardwareName = hardwareName;
+    }
+
+    public KernelVersion version() {
+        return version;
+    }
+
+    public boolean has(Feature feature) {
+        return version.has(feature);
+    }
+
+    public ArchKind arch() {
+        return arch;
+    }
+
+    public SimClock clock() {
+        return clock;
+    }
+
+    public Printk printk() {
+        return printk;
+    }
+
+    public ExecContext context() {
+        return context;
+    }
+
+    public String hardwareName() {
+        return hardwareName;
+    }
+
+    /**
+     * Models reading through a pointer: returns {@code pointer} if it is not NULL; otherwise the kernel faults at
+     * {@code fieldOffset} (the offset of the member read through the NULL pointer) and this throws a {@link
+     * KernelOops} whose call trace is the annotated model frames on the current stack.
+     */
+    public <T> T deref(T pointer, long fieldOffset) {
+        if (pointer != null) {
+            return pointer;
+        }
+        throw new KernelOops(report(OopsReport.Kind.NULL_DEREF, fieldOffset, null));
+    }
+
+    /** {@code BUG()}: crashes the modelled kernel at {@code site} (a source file such as kernel/dma/mapping.c). */
+    public KernelOops bug(String site) {
+        throw new KernelOops(report(OopsReport.Kind.BUG, -1, site));
+    }
+
+    private OopsReport report(OopsReport.Kind kind, long fault, String site) {
+        List<String> trace = WALKER.walk(frames -> {
+            List<String> names = new ArrayList<>();
+            frames.forEach(f -> {
+                KernelFunction kf = annotation(f);
+                if (kf != null && !kf.inline()) {
+                    names.add(kf.value());
+                }
+            });
+            return names;
+        });
+        return new OopsReport(
+                kind,
+                arch,
+                fault,
+                site,
+                context.cpu(),
+                context.pid(),
+                context.comm(),
+                version.release(),
+                hardwareName,
+                trace);
+    }
+
+    private static KernelFunction annotation(StackWalker.StackFrame frame) {
+        Class<?> type = frame.getDeclaringClass();
+        Class<?>[] params = frame.getMethodType().parameterArray();
+        try {
+            Method m = type.getDeclaredMethod(frame.getMethodName(), params);
+            return m.getAnnotation(KernelFunction.class);
+        } catch (NoSuchMethodException e) {
+            return null; // constructors, lambdas and synthetic frames carry no kernel name
+        }
+    }
+}
