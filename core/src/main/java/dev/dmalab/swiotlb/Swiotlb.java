@@ -1,0 +1,413 @@
+package dev.dmalab.swiotlb;
+
+import dev.dmalab.arch.Arch;
+import dev.dmalab.device.Device;
+import dev.dmalab.dma.Direction;
+import dev.dmalab.dma.DmaAddress;
+import dev.dmalab.dma.DmaAttrs;
+import dev.dmalab.dma.DmaEvent;
+import dev.dmalab.dma.DmaEvents;
+import dev.dmalab.dma.DmaParams;
+import dev.dmalab.kernel.CpuMemory;
+import dev.dmalab.kernel.Feature;
+import dev.dmalab.kernel.Kernel;
+import dev.dmalab.kernel.KernelFunction;
+import dev.dmalab.kernel.KernelOops;
+import dev.dmalab.kernel.Printk;
+import dev.dmalab.util.Bits;
+
+/**
+ * The swiotlb operations of {@code kernel/dma/swiotlb.c} (spec §3, corrected by {@code validated-swiotlb.md}):
+ * map, unmap, syncs and bounce copies for the two generations the built-in kernels need.
+ *
+ * <ul>
+ *   <li><b>6.12</b> ({@link Feature#SWIOTLB_ALIGN_TWO_TEST}): {@code swiotlb_tbl_map_single(dev, orig,
+ *       mapping_size, alloc_align_mask, dir, attrs)} with the per-area search, {@code min_align_mask} offset and
+ *       pad slots; the bounce is always filled on map; unmap frees from the stored {@code alloc_size}; {@code
+ *       swiotlb_bounce} clips an over-long copy with a one-time WARN.
+ *   <li><b>4.20–5.4</b>: the global-index search with the caller's {@code tbl_dma_addr}; no offset is kept; the
+ *       bounce is filled on map only for TO_DEVICE/BIDIRECTIONAL without SKIP_CPU_SYNC; unmap frees the caller's
+ *       size.
+ * </ul>
+ *
+ * Kernels between those (5.12–6.8, with the min_align but not the 6.9 search) are not modelled; constructing this
+ * class for one fails loudly.
+ *
+ * <p>Bounce copies are CPU {@code memcpy}s through the linear map on the current CPU, so on a non-coherent machine
+ * they go through the modelled caches exactly as the kernel's do; the arch clean that follows on map is what makes
+ * them visible to the device.
+ *
+ * <p>Deliberate differences: no dynamic pools, no restricted pools (per-device {@code io_tlb_mem}), no memory
+ * encryption notice; the {@code swiotlb_bounced} event's force field is a boolean in every version (5.0's enum
+ * prints NO_FORCE as FORCE/NORMAL by its meaning).
+ */
+public final class Swiotlb {
+    /** {@code IO_TLB_SEGSIZE * IO_TLB_SIZE}: the largest bounce, 256 KiB. */
+    public static final long MAX_SEGMENT_BYTES = (long) IoTlbPool.IO_TLB_SEGSIZE * IoTlbPool.IO_TLB_SIZE;
+
+    private final Kernel kernel;
+    private final CpuMemory cpu;
+    private final DmaEvents events;
+    private final Arch arch;
+    private final IoTlbMem mem;
+    private final boolean modern;
+    private final long pageSize;
+
+    public Swiotlb(Kernel kernel, CpuMemory cpu, DmaEvents events, Arch arch, IoTlbMem mem) {
+        this.kernel = kernel;
+        this.cpu = cpu;
+        this.events = events;
+        this.arch = arch;
+        this.mem = mem;
+        this.modern = kernel.has(Feature.SWIOTLB_ALIGN_TWO_TEST);
+        if (!modern && kernel.has(Feature.SWIOTLB_MIN_ALIGN)) {
+            throw new IllegalStateException("the swiotlb slot search of " + kernel.version() + " is not modelled");
+        }
+        if (!modern && mem.defpool() != null && mem.defpool().nareas() != 1) {
+            throw new IllegalArgumentException(kernel.version() + " has no swiotlb areas");
+        }
+        this.pageSize = cpu.addressSpace().pageSize().bytes();
+    }
+
+    /** The default {@code io_tlb_mem}. */
+    public IoTlbMem defaultMem() {
+        return mem;
+    }
+
+    /** {@code swiotlb_dev_init}: points the device at the default instance. */
+    public void attach(Device dev) {
+        dev.setDmaIoTlbMem(mem);
+    }
+
+    private IoTlbMem memOf(Device dev) {
+        return dev.dmaIoTlbMem() instanceof IoTlbMem m ? m : null;
+    }
+
+    /** {@code swiotlb_find_pool(dev, paddr)} (6.12) / {@code is_swiotlb_buffer} (5.0): the pool holding paddr. */
+    public IoTlbPool findPool(Device dev, long paddr) {
+        IoTlbMem m = memOf(dev);
+        if (m == null || m.defpool() == null) {
+            return null;
+        }
+        return m.defpool().contains(paddr) ? m.defpool() : null;
+    }
+
+    /** {@code is_swiotlb_force_bounce(dev)}. */
+    public boolean isForceBounce(Device dev) {
+        IoTlbMem m = memOf(dev);
+        return m != null && m.forceBounce();
+    }
+
+    /** {@code is_swiotlb_active(dev)}: the device has a swiotlb with slots. */
+    public boolean isActive(Device dev) {
+        IoTlbMem m = memOf(dev);
+        return m != null && m.nslabs() > 0 && m.force() != IoTlbMem.ForceMode.NO_FORCE;
+    }
+
+    /** {@code swiotlb_max_mapping_size(dev)}: 256 KiB less {@code roundup(min_align_mask, 2 KiB)}. */
+    public long maxMappingSize(Device dev) {
+        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long minAlignBytes = minAlign == 0 ? 0 : Bits.roundUp(minAlign, IoTlbPool.IO_TLB_SIZE);
+        return MAX_SEGMENT_BYTES - minAlignBytes;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Map
+
+    /**
+     * {@code swiotlb_map} (5.10+ form, used by 6.12 dma-direct): trace {@code swiotlb_bounced}, bounce, check the
+     * bounce address against the device's mask, clean it for a non-coherent device.
+     *
+     * @return the bus address of the bounce buffer, or all ones
+     */
+    @KernelFunction("swiotlb_map")
+    public long map(Device dev, long paddr, long size, Direction dir, long attrs) {
+        emitBounced(dev, DmaAddress.physToDma(dev, paddr), size);
+        long tlb = tblMapSingle(dev, paddr, size, 0, dir, attrs);
+        if (tlb == Bits.U64_MAX) {
+            return Bits.U64_MAX;
+        }
+        long dma = DmaAddress.physToDmaUnencrypted(dev, tlb);
+        if (!DmaAddress.dmaCapable(dev, dma, size, true)) {
+            tblUnmapSingle(dev, tlb, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
+            kernel.printk()
+                    .warnOnce(
+                            "swiotlb_map:overflow:" + dev.name(),
+                            dev.logPrefix() + "swiotlb addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
+                                    + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
+            return Bits.U64_MAX;
+        }
+        if (!dev.dmaCoherent() && !DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC)) {
+            arch.syncDmaForDevice(tlb, size, dir);
+        }
+        return dma;
+    }
+
+    /**
+     * {@code swiotlb_map} of 4.20–5.9 (bool, rewrites phys and dma in place): trace, refuse under {@code
+     * swiotlb=noforce}, bounce, check the bounce address.
+     *
+     * @param physDma in/out: {@code [0]} the buffer's phys (replaced by the bounce phys), {@code [1]} its bus
+     *     address (replaced by the bounce's)
+     * @param tblDmaAddr the pool's bus address as the caller computes it
+     */
+    @KernelFunction("swiotlb_map")
+    public boolean map50(Device dev, long[] physDma, long tblDmaAddr, long size, Direction dir, long attrs) {
+        emitBounced(dev, physDma[1], size);
+        IoTlbMem m = memOf(dev);
+        if (m == null || m.force() == IoTlbMem.ForceMode.NO_FORCE) {
+            if (kernel.printk().ratelimit("swiotlb_map:noforce")) {
+                kernel.printk()
+                        .dev(
+                                Printk.Level.WARNING,
+                                dev.driverString(),
+                                dev.name(),
+                                "Cannot do DMA to address " + Bits.hex16(physDma[0]));
+            }
+            return false;
+        }
+        long tlb = tblMapSingle50(dev, tblDmaAddr, physDma[0], size, dir, attrs);
+        if (tlb == Bits.U64_MAX) {
+            return false;
+        }
+        long dma = DmaAddress.physToDma(dev, tlb);
+        if (!DmaAddress.dmaCapable(dev, dma, size, true)) {
+            tblUnmapSingle(dev, tlb, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
+            return false;
+        }
+        physDma[0] = tlb;
+        physDma[1] = dma;
+        return true;
+    }
+
+    /** Fires {@code swiotlb:swiotlb_bounced} (before the slot search, so also for a map that then fails). */
+    public void emitBounced(Device dev, long devAddr, long size) {
+        if (events.active()) {
+            events.emit(new DmaEvent.SwiotlbBounced(
+                    events.stamp(),
+                    dev,
+                    true,
+                    dev.hasDmaMask() ? dev.dmaMask() : 0,
+                    devAddr,
+                    size,
+                    isForceBounce(dev)));
+        }
+    }
+
+    /**
+     * {@code swiotlb_tbl_map_single} (6.10+ signature): takes slots, records the original address, fills the
+     * bounce buffer.
+     *
+     * @return the bounce buffer's physical address ({@code tlb_addr}), or all ones
+     */
+    @KernelFunction("swiotlb_tbl_map_single")
+    public long tblMapSingle(Device dev, long orig, long mappingSize, long allocAlignMask, Direction dir, long attrs) {
+        if (!modern) {
+            throw new IllegalStateException("swiotlb_tbl_map_single(dev, orig, ...) is the 6.10+ form");
+        }
+        IoTlbMem m = memOf(dev);
+        if (m == null || m.nslabs() == 0) {
+            if (kernel.printk().ratelimit("swiotlb_tbl_map_single:nopool")) {
+                kernel.printk()
+                        .dev(
+                                Printk.Level.WARNING,
+                                dev.driverString(),
+                                dev.name(),
+                                "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA"
+                                        + " bounce buffer");
+            }
+            return Bits.U64_MAX;
+        }
+        if (Bits.ult(pageSize - 1, allocAlignMask)) {
+            kernel.printk()
+                    .warnOnce(
+                            "swiotlb_tbl_map_single:align:" + dev.name(),
+                            dev.logPrefix() + "Alloc alignment may prevent fulfilling requests with max mapping_size");
+        }
+        IoTlbPool pool = m.defpool();
+        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long offset = orig & minAlign & (allocAlignMask | (IoTlbPool.IO_TLB_SIZE - 1));
+        long size = Bits.alignUp(mappingSize + offset, allocAlignMask + 1);
+        long boundary = DmaParams.segmentBoundary(kernel.version(), dev);
+        long tblDma = DmaAddress.physToDmaUnencrypted(dev, pool.start()) & boundary;
+        int index = pool.findSlots(
+                kernel.context().cpu(), tblDma, boundary, minAlign, orig, size, allocAlignMask, pageSize);
+        if (index < 0) {
+            if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit("swiotlb_tbl_map_single")) {
+                kernel.printk()
+                        .dev(
+                                Printk.Level.WARNING,
+                                dev.driverString(),
+                                dev.name(),
+                                "swiotlb buffer is full (sz: " + size + " bytes), total " + m.nslabs()
+                                        + " (slots), used " + m.used() + " (slots)");
+            }
+            return Bits.U64_MAX;
+        }
+        m.incUsed(IoTlbPool.nrSlots(size));
+        if (kernel.has(Feature.DMA_SKIP_SYNC) && dev.dmaSkipSync()) {
+            dev.setDmaSkipSync(false); // dma_reset_need_sync
+        }
+        int pad = (int) (offset >>> IoTlbPool.IO_TLB_SHIFT);
+        offset &= IoTlbPool.IO_TLB_SIZE - 1;
+        index += pad;
+        pool.recordOrig(index, pad, orig, size);
+        long tlb = pool.slotAddr(index) + offset;
+        bounce(dev, tlb, mappingSize, Direction.TO_DEVICE, pool);
+        return tlb;
+    }
+
+    /**
+     * {@code swiotlb_tbl_map_single(hwdev, tbl_dma_addr, orig_addr, size, dir, attrs)} of 4.20–5.11.
+     *
+     * @return the bounce buffer's physical address (2 KiB aligned), or all ones
+     */
+    @KernelFunction("swiotlb_tbl_map_single")
+    public long tblMapSingle50(Device dev, long tblDmaAddr, long orig, long size, Direction dir, long attrs) {
+        IoTlbMem m = memOf(dev);
+        if (m == null || m.defpool() == null) {
+            throw panic("Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer");
+        }
+        IoTlbPool pool = m.defpool();
+        long boundary = DmaParams.segmentBoundary(kernel.version(), dev);
+        int index = pool.searchGlobal(tblDmaAddr, boundary, size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
+        if (index < 0) {
+            String site = kernel.has(Feature.SWIOTLB_FULL_MESSAGE_PER_SITE_RATELIMIT)
+                    ? "swiotlb_tbl_map_single"
+                    : "printk_ratelimit";
+            if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit(site)) {
+                String text = "swiotlb buffer is full (sz: " + size + " bytes)";
+                if (kernel.has(Feature.SWIOTLB_FULL_MESSAGE_TOTALS)) {
+                    text += ", total " + m.nslabs() + " (slots), used " + m.used() + " (slots)";
+                }
+                kernel.printk().dev(Printk.Level.WARNING, dev.driverString(), dev.name(), text);
+            }
+            return Bits.U64_MAX;
+        }
+        m.incUsed(Bits.alignUp(size, IoTlbPool.IO_TLB_SIZE) >>> IoTlbPool.IO_TLB_SHIFT);
+        pool.recordOrig50(index, orig, size);
+        long tlb = pool.slotAddr(index);
+        boolean copy = kernel.has(Feature.SWIOTLB_COPY_ON_MAP_ALWAYS)
+                || (!DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC) && dir.deviceReads());
+        if (copy) {
+            cpu.copyPhys(tlb, orig, size);
+        }
+        return tlb;
+    }
+
+    private KernelOops panic(String message) {
+        kernel.printk().log(Printk.Level.EMERG, "Kernel panic - not syncing: " + message);
+        return kernel.bug("kernel/dma/swiotlb.c (panic: " + message + ")");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Unmap and sync
+
+    /**
+     * {@code swiotlb_tbl_unmap_single}: copies back (FROM_DEVICE/BIDIRECTIONAL without SKIP_CPU_SYNC) and frees the
+     * slots. Does nothing if {@code tlb} is not in a pool (the 6.12 inline wrapper).
+     */
+    @KernelFunction("__swiotlb_tbl_unmap_single")
+    public void tblUnmapSingle(Device dev, long tlb, long mappingSize, Direction dir, long attrs) {
+        IoTlbPool pool = findPool(dev, tlb);
+        if (pool == null) {
+            return;
+        }
+        IoTlbMem m = memOf(dev);
+        boolean copyBack = !DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC) && dir.deviceWrites();
+        if (modern) {
+            if (copyBack) {
+                bounce(dev, tlb, mappingSize, Direction.FROM_DEVICE, pool);
+            }
+            m.decUsed(pool.release(tlb, DmaParams.minAlignMask(kernel.version(), dev)));
+        } else {
+            long orig = pool.origAddr(pool.slotOf(tlb));
+            if (copyBack && orig != IoTlbPool.INVALID_PHYS_ADDR) {
+                cpu.copyPhys(orig, tlb, mappingSize);
+            }
+            m.decUsed(pool.release50(tlb, mappingSize));
+        }
+    }
+
+    /** {@code swiotlb_sync_single_for_device}: refills the bounce for TO_DEVICE/BIDIRECTIONAL. */
+    @KernelFunction("__swiotlb_sync_single_for_device")
+    public void syncSingleForDevice(Device dev, long tlb, long size, Direction dir) {
+        IoTlbPool pool = findPool(dev, tlb);
+        if (pool == null) {
+            return;
+        }
+        if (dir.deviceReads()) {
+            copyForSync(dev, tlb, size, Direction.TO_DEVICE, pool);
+        } else if (dir != Direction.FROM_DEVICE) {
+            throw kernel.bug("kernel/dma/swiotlb.c");
+        }
+    }
+
+    /** {@code swiotlb_sync_single_for_cpu}: copies the bounce back for FROM_DEVICE/BIDIRECTIONAL. */
+    @KernelFunction("__swiotlb_sync_single_for_cpu")
+    public void syncSingleForCpu(Device dev, long tlb, long size, Direction dir) {
+        IoTlbPool pool = findPool(dev, tlb);
+        if (pool == null) {
+            return;
+        }
+        if (dir.deviceWrites()) {
+            copyForSync(dev, tlb, size, Direction.FROM_DEVICE, pool);
+        } else if (dir != Direction.TO_DEVICE) {
+            throw kernel.bug("kernel/dma/swiotlb.c");
+        }
+    }
+
+    private void copyForSync(Device dev, long tlb, long size, Direction copyDir, IoTlbPool pool) {
+        if (modern) {
+            bounce(dev, tlb, size, copyDir, pool);
+            return;
+        }
+        // 5.0 swiotlb_tbl_sync_single: orig of the slot plus the offset within the slot; silent if unused.
+        long orig = pool.origAddr(pool.slotOf(tlb));
+        if (orig == IoTlbPool.INVALID_PHYS_ADDR) {
+            return;
+        }
+        orig += tlb & (IoTlbPool.IO_TLB_SIZE - 1);
+        if (copyDir == Direction.TO_DEVICE) {
+            cpu.copyPhys(tlb, orig, size);
+        } else {
+            cpu.copyPhys(orig, tlb, size);
+        }
+    }
+
+    /**
+     * {@code swiotlb_bounce} (6.12): copies between the bounce buffer and the original for {@code size} bytes, the
+     * original located from the slot's stored address; an access beyond the allocation is clipped after a one-time
+     * WARN.
+     */
+    @KernelFunction("swiotlb_bounce")
+    private void bounce(Device dev, long tlb, long size, Direction dir, IoTlbPool pool) {
+        int index = pool.slotOf(tlb);
+        long orig = pool.origAddr(index);
+        long allocSize = pool.allocSize(index);
+        if (orig == IoTlbPool.INVALID_PHYS_ADDR) {
+            return;
+        }
+        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long tlbOffset = (tlb & (IoTlbPool.IO_TLB_SIZE - 1)) - (orig & minAlign & (IoTlbPool.IO_TLB_SIZE - 1));
+        orig += tlbOffset;
+        allocSize -= tlbOffset;
+        if (Bits.ult(allocSize, size)) {
+            kernel.printk()
+                    .warnOnce(
+                            "swiotlb_bounce:overflow:" + dev.name(),
+                            dev.logPrefix() + "Buffer overflow detected. Allocation size: " + allocSize
+                                    + ". Mapping size: " + size + ".");
+            size = allocSize;
+        }
+        if (dir == Direction.TO_DEVICE) {
+            cpu.copyPhys(tlb, orig, size);
+        } else {
+            cpu.copyPhys(orig, tlb, size);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** {@code dev_driver_string(dev)}: the bound driver's name, else the bus name. */
+}

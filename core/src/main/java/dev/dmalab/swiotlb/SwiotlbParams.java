@@ -1,0 +1,83 @@
+package dev.dmalab.swiotlb;
+
+import dev.dmalab.kernel.Feature;
+import dev.dmalab.kernel.KernelVersion;
+import dev.dmalab.util.Bits;
+
+/**
+ * The {@code swiotlb=} kernel parameter, as {@code setup_io_tlb_npages()} parses it: {@code
+ * <nslabs>[,<nareas>][,force|noforce]} (the area count from 6.0; 5.x reads {@code <nslabs>[,force|noforce]}).
+ * {@code nslabs} is rounded up to a multiple of 128 at parse time.
+ *
+ * @param nslabs requested slots, 0 if not given
+ * @param nareas requested areas, 0 if not given
+ * @param force {@code force}: bounce every streaming mapping
+ * @param noforce {@code noforce}: no bouncing at all (5.0: a 1-slab pool that refuses every bounce; 6.x: no pool)
+ */
+public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean noforce) {
+    public static final SwiotlbParams NONE = new SwiotlbParams(0, 0, false, false);
+
+    public SwiotlbParams {
+        if (nslabs < 0 || nareas < 0) {
+            throw new IllegalArgumentException("negative swiotlb parameter");
+        }
+        if (force && noforce) {
+            throw new IllegalArgumentException("swiotlb cannot be both force and noforce");
+        }
+    }
+
+    /**
+     * Parses the value of {@code swiotlb=} as {@code version} does. Text the kernel would ignore is ignored;
+     * text it would misread is misread the same way (for example {@code 16384,2,force} on 5.x leaves the pool
+     * unforced).
+     *
+     * @throws IllegalArgumentException for a value with no meaning at all (empty)
+     */
+    public static SwiotlbParams parse(String value, KernelVersion version) {
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("swiotlb= needs a value");
+        }
+        int[] pos = {0};
+        long nslabs = 0;
+        int nareas = 0;
+        if (Character.isDigit(value.charAt(0))) {
+            nslabs = Bits.alignUp(strtoul(value, pos), IoTlbPool.IO_TLB_SEGSIZE);
+        }
+        if (pos[0] < value.length() && value.charAt(pos[0]) == ',') {
+            pos[0]++;
+        }
+        if (version.has(Feature.SWIOTLB_AREAS)) {
+            if (pos[0] < value.length() && Character.isDigit(value.charAt(pos[0]))) {
+                nareas = (int) strtoul(value, pos);
+            }
+            if (pos[0] < value.length() && value.charAt(pos[0]) == ',') {
+                pos[0]++;
+            }
+        }
+        String rest = value.substring(pos[0]);
+        boolean force = rest.equals("force");
+        boolean noforce = rest.equals("noforce");
+        return new SwiotlbParams(nslabs, nareas, force, noforce);
+    }
+
+    /** {@code simple_strtoul(str, &end, 0)}: decimal or {@code 0x} hex from {@code pos[0]}. */
+    private static long strtoul(String s, int[] pos) {
+        int i = pos[0];
+        int radix = 10;
+        if (s.startsWith("0x", i) || s.startsWith("0X", i)) {
+            radix = 16;
+            i += 2;
+        }
+        long v = 0;
+        int startDigits = i;
+        while (i < s.length() && Character.digit(s.charAt(i), radix) >= 0) {
+            v = Math.addExact(Math.multiplyExact(v, radix), Character.digit(s.charAt(i), radix));
+            i++;
+        }
+        if (i == startDigits && radix == 16) {
+            i -= 1; // "0x" with no digits reads as "0"
+        }
+        pos[0] = i;
+        return v;
+    }
+}
