@@ -1,0 +1,492 @@
+package dev.dmalab.platform;
+
+import dev.dmalab.arch.Arch;
+import dev.dmalab.arch.Arm32;
+import dev.dmalab.arch.ArmDmaOps;
+import dev.dmalab.cache.CacheGeometry;
+import dev.dmalab.cache.CacheSystem;
+import dev.dmalab.cache.MemAttr;
+import dev.dmalab.device.BusMaster;
+import dev.dmalab.device.BusType;
+import dev.dmalab.device.Device;
+import dev.dmalab.device.DmaCoherentMem;
+import dev.dmalab.device.DmaRangeMap;
+import dev.dmalab.direct.AtomicPools;
+import dev.dmalab.direct.DmaDirect;
+import dev.dmalab.direct.SwiotlbDmaOps;
+import dev.dmalab.dma.DmaAddress;
+import dev.dmalab.dma.DmaApi;
+import dev.dmalab.dma.DmaEvents;
+import dev.dmalab.dma.DmaMapOps;
+import dev.dmalab.dma.DmaParams;
+import dev.dmalab.kernel.ArchKind;
+import dev.dmalab.kernel.CpuMemory;
+import dev.dmalab.kernel.Feature;
+import dev.dmalab.kernel.Kernel;
+import dev.dmalab.kernel.KernelAddressSpace;
+import dev.dmalab.kernel.KernelVersion;
+import dev.dmalab.kernel.Printk;
+import dev.dmalab.memory.PhysicalMemory;
+import dev.dmalab.memory.PhysicalMemoryMap;
+import dev.dmalab.memory.Zone;
+import dev.dmalab.memory.ZoneLayout;
+import dev.dmalab.swiotlb.Swiotlb;
+import dev.dmalab.swiotlb.SwiotlbBoot;
+import dev.dmalab.swiotlb.SwiotlbParams;
+import dev.dmalab.util.Bits;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A booted machine: a {@link PlatformProfile} built for one kernel version and command line. This is the
+ * composition root — the only place where the layers are wired to each other.
+ *
+ * <p>Boot order follows the kernel's: the memory map and zones ({@code zone_sizes_init}), memblock reservations
+ * (the profile's, then per-device pools), the swiotlb pool ({@code swiotlb_init} / {@code mem_init}), the hand-over
+ * to the page allocator, the atomic pools ({@code dma_atomic_pool_init}), then each device: {@code
+ * arch_setup_dma_ops}, {@code swiotlb_dev_init}, and the driver's {@code dma_set_mask_and_coherent}.
+ */
+public final class Machine {
+    private final PlatformProfile profile;
+    private final Kernel kernel;
+    private final PhysicalMemory memory;
+    private final CacheSystem caches;
+    private final KernelAddressSpace addressSpace;
+    private final CpuMemory cpu;
+    private final Arch arch;
+    private final Swiotlb swiotlb;
+    private final DmaDirect direct;
+    private final DmaEvents events;
+    private final DmaApi dma;
+    private final AtomicPools atomicPools;
+    private final KernelCmdline cmdline;
+    private final SwiotlbBoot.Result swiotlbBoot;
+    private final Map<String, Device> devices = new LinkedHashMap<>();
+    private final Map<String, BusMaster> busMasters = new LinkedHashMap<>();
+
+    /**
+     * Overrides applied at boot.
+     *
+     * @param extraCmdline kernel parameters appended to the profile's (they win)
+     * @param cachesModelled null: the profile decides; else force the cache model on or off
+     * @param swiotlbBase the swiotlb pool's address (a capture's), or -1 for the profile's choice
+     */
+    public record BootOptions(String extraCmdline, Boolean cachesModelled, long swiotlbBase) {
+        public static final BootOptions DEFAULT = new BootOptions("", null, -1);
+
+        public BootOptions withCmdline(String cmdline) {
+            return new BootOptions(cmdline, cachesModelled, swiotlbBase);
+        }
+
+        public BootOptions withSwiotlbBase(long base) {
+            return new BootOptions(extraCmdline, cachesModelled, base);
+        }
+    }
+
+    private Machine(PlatformProfile profile, KernelVersion version, BootOptions options) {
+        this.profile = profile;
+        this.cmdline = KernelCmdline.parse(profile.cmdline()).append(options.extraCmdline());
+        this.kernel = new Kernel(version, profile.arch(), profile.cpus(), profile.hardwareName());
+        kernel.printk().info("Linux version " + version.release() + " (dmalab model of " + profile.name() + ")");
+        kernel.printk().info("Kernel command line: " + cmdline.text());
+        if (!cmdline.uninterpreted().isEmpty()) {
+            kernel.printk().info("dmalab: parameters not modelled: " + String.join(" ", cmdline.uninterpreted()));
+        }
+
+        PhysicalMemoryMap.Builder mb = PhysicalMemoryMap.builder(profile.pageSize());
+        for (PlatformProfile.Range r : profile.ram()) {
+            mb.ram(r.start(), r.size(), r.name());
+        }
+        for (PlatformProfile.Range r : profile.reserved()) {
+            mb.reserved(r.start(), r.size(), r.name());
+        }
+        for (PlatformProfile.Range r : profile.mmio()) {
+            mb.mmio(r.start(), r.size(), r.name());
+        }
+        PhysicalMemoryMap map;
+        try {
+            map = mb.build();
+        } catch (IllegalArgumentException e) {
+            throw new InputException(profile.file(), 0, "memory", e.getMessage());
+        }
+        ZoneLayout zones = zoneLayout(profile, version, map);
+        this.memory = new PhysicalMemory(map, zones, profile.pageSize().defaultMaxOrder());
+        logZones(zones, map);
+
+        boolean anyNonCoherent = false;
+        for (PlatformProfile.DeviceSpec d : profile.devices()) {
+            boolean coherent = d.coherent() != null ? d.coherent() : profile.arch() == ArchKind.X86_64;
+            anyNonCoherent |= !coherent;
+        }
+        PlatformProfile.CacheSpec cs = profile.cache();
+        boolean modelled = options.cachesModelled() != null
+                ? options.cachesModelled()
+                : cs.modelled() != null ? cs.modelled() : anyNonCoherent;
+        this.caches = new CacheSystem(
+                memory.contents(),
+                map,
+                profile.cpus(),
+                new CacheGeometry(cs.lineBytes(), cs.sizeBytes(), cs.ways()),
+                modelled,
+                cs.speculation());
+        this.addressSpace = new KernelAddressSpace(profile.arch(), profile.pageSize(), map.startOfDram());
+        this.cpu = new CpuMemory(addressSpace, caches, kernel.context());
+        this.arch = Arch.create(kernel, caches);
+        if (arch instanceof Arm32 a32) {
+            a32.setLpae(profile.lpae());
+        }
+        this.events = new DmaEvents(kernel);
+
+        reserveDevicePools();
+        SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options.swiotlbBase());
+        this.swiotlbBoot = sw;
+        memory.finishBoot();
+
+        boolean remapPools = arch.directRemap();
+        long managedPages = memory.pages().totalFreePages();
+        this.atomicPools = AtomicPools.create(
+                memory.pages(),
+                managedPages,
+                version.has(Feature.ATOMIC_POOLS_PER_ZONE),
+                (pa, size) -> remapPools
+                        ? addressSpace.vmapContiguous(pa, size, MemAttr.NORMAL_NC)
+                        : addressSpace.physToVirt(pa));
+        atomicPools.describe().forEach(kernel.printk()::info);
+
+        this.swiotlb = new Swiotlb(kernel, cpu, events, arch, sw.mem());
+        this.direct = new DmaDirect(kernel, cpu, memory, arch, swiotlb, atomicPools);
+        this.dma = new DmaApi(kernel, cpu, events, direct, arch, map::pfnValid);
+
+        DmaMapOps nativeOps = null;
+        if (version.has(Feature.SWIOTLB_DMA_OPS)) {
+            SwiotlbDmaOps swOps = new SwiotlbDmaOps(kernel, direct, swiotlb, arch, cpu);
+            if (profile.arch() == ArchKind.ARM64) {
+                nativeOps = swOps; // arm64 4.20: arch_setup_dma_ops installs swiotlb_dma_ops
+            } else if (profile.arch() == ArchKind.X86_64) {
+                // x86 4.20: the global dma_ops is swiotlb_dma_ops when swiotlb is on, else dma_direct_ops
+                arch.setDefaultOps(sw.mem().defpool() != null ? swOps : direct);
+            }
+        }
+        if (arch instanceof Arm32 a32) {
+            long maxPfn = map.maxPfn();
+            a32.installArmDmaOps(
+                    new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, false),
+                    new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, true));
+        }
+        for (PlatformProfile.DeviceSpec spec : profile.devices()) {
+            addDevice(spec, nativeOps);
+        }
+    }
+
+    /**
+     * Boots {@code profile} with {@code version} and the profile's command line plus {@code options}.
+     *
+     * @throws InputException if the profile cannot be built (for example a fixed swiotlb base that does not fit)
+     */
+    public static Machine boot(PlatformProfile profile, KernelVersion version, BootOptions options) {
+        try {
+            return new Machine(profile, version, options);
+        } catch (IllegalArgumentException e) {
+            throw new InputException(profile.file(), 0, null, e.getMessage());
+        }
+    }
+
+    public static Machine boot(PlatformProfile profile, KernelVersion version) {
+        return boot(profile, version, BootOptions.DEFAULT);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Boot steps
+
+    /**
+     * {@code zone_sizes_init}: x86 has ZONE_DMA below 16 MiB and ZONE_DMA32 below 4 GiB. arm64 (5.5+) places
+     * ZONE_DMA up to {@code max_zone_phys(zone_dma_limit)} and ZONE_DMA32 up to {@code max_zone_phys(4 GiB)}, which
+     * leaves DMA32 empty when RAM starts high enough; before 5.5 arm64 had only ZONE_DMA32. arm32 has ZONE_DMA
+     * only when the machine declares a limit.
+     */
+    static ZoneLayout zoneLayout(PlatformProfile profile, KernelVersion version, PhysicalMemoryMap map) {
+        long limit = profile.zoneDmaLimit();
+        return switch (profile.arch()) {
+            case X86_64 -> new ZoneLayout(limit, 1L << 32, limit != 0, true);
+            case ARM64 -> {
+                long dma32 = maxZonePhys(map, (1L << 32) - 1);
+                if (!version.has(Feature.ARM64_ZONE_DMA)) {
+                    yield new ZoneLayout(0, dma32, false, true);
+                }
+                long dma = limit == 0 ? 0 : maxZonePhys(map, limit - 1);
+                yield new ZoneLayout(dma, Math.max(dma, dma32), limit != 0, true);
+            }
+            case ARM32 -> new ZoneLayout(limit, limit, limit != 0, false);
+        };
+    }
+
+    /** arm64 {@code max_zone_phys(zone_limit)}: the zone's exclusive end for RAM that starts where it does. */
+    private static long maxZonePhys(PhysicalMemoryMap map, long zoneLimit) {
+        long start = map.startOfDram();
+        long limit = zoneLimit;
+        if (start > 0xffffffffL) {
+            limit = Long.MAX_VALUE - 1;
+        } else if (start > zoneLimit) {
+            limit = 0xffffffffL;
+        }
+        return Math.min(limit, map.endOfDram() - 1) + 1;
+    }
+
+    private void logZones(ZoneLayout z, PhysicalMemoryMap map) {
+        kernel.printk().info("Zone ranges:");
+        long lo = map.startOfDram();
+        long hi = map.endOfDram();
+        logZone("DMA", z.hasZoneDma(), Math.max(lo, 0), Math.min(hi, z.dmaEnd()));
+        logZone("DMA32", z.hasZoneDma32(), Math.max(lo, z.dmaEnd()), Math.min(hi, z.dma32End()));
+        logZone("Normal", true, Math.max(lo, z.dma32End()), hi);
+    }
+
+    private void logZone(String name, boolean exists, long start, long end) {
+        if (!exists) {
+            return;
+        }
+        String pad = String.format("  %-8s ", name);
+        if (end <= start) {
+            kernel.printk().info(pad + "empty");
+        } else {
+            kernel.printk().info(pad + "[mem " + Bits.hex16(start) + "-" + Bits.hex16(end - 1) + "]");
+        }
+    }
+
+    private void reserveDevicePools() {
+        for (PlatformProfile.DeviceSpec d : profile.devices()) {
+            PlatformProfile.PoolSpec p = d.coherentPool();
+            if (p != null && memory.map().isRam(p.phys())) {
+                memory.memblock().reserve(p.phys(), p.size());
+            }
+        }
+    }
+
+    /** The arch's swiotlb policy (spec §9, swiotlb fact sheet B.2) and the boot itself. */
+    private SwiotlbBoot.Result bootSwiotlb(PhysicalMemoryMap map, ZoneLayout zones, long baseOverride) {
+        KernelVersion v = kernel.version();
+        SwiotlbParams params = SwiotlbParams.NONE;
+        String value = cmdline.get("swiotlb");
+        if (value != null) {
+            try {
+                params = SwiotlbParams.parse(value, v);
+            } catch (IllegalArgumentException e) {
+                throw new InputException(profile.file(), profile.lineOf("cmdline"), "cmdline", e.getMessage());
+            }
+        }
+        boolean limited;
+        long adjust = 0;
+        boolean verbose;
+        long lowLimit;
+        switch (profile.arch()) {
+            case X86_64 -> {
+                limited = map.endOfDram() > (1L << 32);
+                verbose = false;
+                lowLimit = 1L << 32;
+            }
+            case ARM64 -> {
+                long dmaPhysLimit = zones.hasZoneDma() ? zones.dmaEnd() : zones.dma32End();
+                limited = map.endOfDram() > dmaPhysLimit;
+                if (arch.bounceUnalignedKmalloc() && !limited) {
+                    adjust = Math.min(Bits.divRoundUp(map.totalRamBytes(), 1024), SwiotlbBoot.DEFAULT_NSLABS << 11);
+                    limited = true;
+                }
+                verbose = true;
+                lowLimit = dmaPhysLimit;
+            }
+            default -> {
+                limited = profile.lpae() && map.endOfDram() > (1L << 32);
+                verbose = true;
+                lowLimit = 1L << 32;
+            }
+        }
+        SwiotlbBoot.Policy policy = new SwiotlbBoot.Policy(
+                limited,
+                adjust,
+                verbose,
+                lowLimit,
+                profile.possibleCpus(),
+                baseOverride >= 0 ? baseOverride : profile.swiotlbBase());
+        SwiotlbBoot.Result result;
+        try {
+            result = SwiotlbBoot.boot(
+                    kernel,
+                    memory.memblock(),
+                    params,
+                    policy,
+                    profile.pageSize().bytes());
+        } catch (IllegalArgumentException e) {
+            throw new InputException(profile.file(), profile.lineOf("swiotlb.base"), "swiotlb.base", e.getMessage());
+        }
+        if (profile.arch() == ArchKind.X86_64 && limited && result.mem().defpool() != null) {
+            kernel.printk().info("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)");
+            var pool = result.mem().defpool();
+            kernel.printk()
+                    .info("software IO TLB: mapped [mem " + Bits.hex16(pool.start()) + "-" + Bits.hex16(pool.end())
+                            + "] (" + (((long) pool.nslabs() << 11) >>> 20) + "MB)");
+        }
+        return result;
+    }
+
+    private void addDevice(PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
+        Device dev = new Device(spec.name(), spec.bus());
+        dev.setDriverName(spec.driver());
+        if (!spec.dmaRanges().isEmpty()) {
+            if (kernel.has(Feature.DMA_RANGE_MAP)) {
+                dev.setDmaRangeMap(new DmaRangeMap(spec.dmaRanges()));
+            } else if (spec.dmaRanges().size() == 1) {
+                dev.setDmaPfnOffsetBytes(spec.dmaRanges().get(0).offset()); // of_dma_configure: dma_pfn_offset
+            } else {
+                throw new InputException(
+                        profile.file(),
+                        0,
+                        "devices." + spec.name() + ".dma_ranges",
+                        kernel.version() + " supports one dma-range per device (dma_pfn_offset); dma_range_map"
+                                + " with several regions needs 5.10 or later");
+            }
+        }
+        dev.setBusDmaLimit(spec.busDmaLimit());
+        long maxSeg = spec.maxSegmentSize() != 0
+                ? spec.maxSegmentSize()
+                : spec.bus() == BusType.PCI ? DmaParams.DEFAULT_MAX_SEGMENT_SIZE : 0;
+        long boundary = spec.segmentBoundary() != 0
+                ? spec.segmentBoundary()
+                : spec.bus() == BusType.PCI ? Bits.dmaBitMask(32) : 0;
+        dev.setDmaParms(maxSeg, boundary, spec.minAlignMask());
+        dev.setHardwareAddressBits(spec.hardwareAddressBits());
+        boolean coherent = spec.coherent() != null ? spec.coherent() : arch.defaultCoherent();
+        try {
+            arch.setupDmaOps(dev, coherent, nativeOps);
+        } catch (IllegalArgumentException e) {
+            throw new InputException(profile.file(), 0, "devices." + spec.name() + ".coherent", e.getMessage());
+        }
+        swiotlb.attach(dev);
+        if (spec.coherentPool() != null) {
+            PlatformProfile.PoolSpec p = spec.coherentPool();
+            long va = addressSpace.vmapContiguous(p.phys(), p.size(), MemAttr.NORMAL_NC);
+            boolean useOffset = p.deviceBase() < 0;
+            long deviceBase = useOffset ? DmaAddress.physToDma(dev, p.phys()) : p.deviceBase();
+            dev.setDmaMem(new DmaCoherentMem(
+                    p.phys(), deviceBase, va, p.size(), profile.pageSize().shift(), useOffset));
+        }
+        // The driver's probe: dma_set_mask_and_coherent() with the device's real limits.
+        if (dma.setMask(dev, spec.dmaMask()) != 0) {
+            kernel.printk()
+                    .dev(
+                            Printk.Level.WARNING,
+                            dev.driverName(),
+                            dev.name(),
+                            "DMA mask " + Bits.hex0x(spec.dmaMask()) + " not supported (-EIO)");
+        }
+        if (dma.setCoherentMask(dev, spec.coherentDmaMask()) != 0) {
+            kernel.printk()
+                    .dev(
+                            Printk.Level.WARNING,
+                            dev.driverName(),
+                            dev.name(),
+                            "coherent DMA mask " + Bits.hex0x(spec.coherentDmaMask()) + " not supported (-EIO)");
+        }
+        devices.put(dev.name(), dev);
+        busMasters.put(dev.name(), new BusMaster(dev, caches, memory.map()));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Access
+
+    public PlatformProfile profile() {
+        return profile;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public KernelVersion version() {
+        return kernel.version();
+    }
+
+    public PhysicalMemory memory() {
+        return memory;
+    }
+
+    public CacheSystem caches() {
+        return caches;
+    }
+
+    public KernelAddressSpace addressSpace() {
+        return addressSpace;
+    }
+
+    public CpuMemory cpu() {
+        return cpu;
+    }
+
+    public Arch arch() {
+        return arch;
+    }
+
+    public Swiotlb swiotlb() {
+        return swiotlb;
+    }
+
+    /** The swiotlb geometry boot chose (slots, areas, base; base -1 if there is no pool). */
+    public SwiotlbBoot.Result swiotlbGeometry() {
+        return swiotlbBoot;
+    }
+
+    public DmaDirect direct() {
+        return direct;
+    }
+
+    public DmaEvents events() {
+        return events;
+    }
+
+    /** The DMA API the drivers call. */
+    public DmaApi dma() {
+        return dma;
+    }
+
+    public KernelCmdline cmdline() {
+        return cmdline;
+    }
+
+    public Collection<Device> devices() {
+        return Collections.unmodifiableCollection(devices.values());
+    }
+
+    /** The device named {@code name}. */
+    public Device device(String name) {
+        Device d = devices.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("no device '" + name + "' on " + profile.name() + " (devices: "
+                    + String.join(", ", devices.keySet()) + ")");
+        }
+        return d;
+    }
+
+    /** The bus-master engine of {@code dev}. */
+    public BusMaster busMaster(Device dev) {
+        return busMasters.get(dev.name());
+    }
+
+    /**
+     * Allocates {@code pages} pages of ordinary kernel memory (a driver's buffer) with {@code __GFP_COMP} when
+     * more than one page, as {@code alloc_pages} would; returns the physical address.
+     */
+    public long allocKernelPages(int order, Zone zone) {
+        long pfn = memory.pages().alloc(order, zone, order > 0);
+        if (pfn < 0) {
+            throw new IllegalStateException("out of memory allocating 2^" + order + " pages");
+        }
+        return memory.pageSize().pfnPhys(pfn);
+    }
+
+    /** The platform's devices in profile order. */
+    public List<String> deviceNames() {
+        return List.copyOf(devices.keySet());
+    }
+}

@@ -1,0 +1,50 @@
+package dev.dmalab.platform;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The built-in platform profiles, and lookup of a platform by built-in name or profile file path. */
+public final class Platforms {
+    /** Built-in profiles, in the order {@code dmalab platforms} lists them. */
+    public static final List<String> BUILT_IN = List.of("x86-q35", "arm64-virt", "arm64-noncoherent", "rpi4");
+
+    private Platforms() {}
+
+    /** Loads the built-in profile {@code name}. */
+    public static PlatformProfile builtIn(String name) {
+        if (!BUILT_IN.contains(name)) {
+            throw new IllegalArgumentException("unknown platform '" + name + "' (built-in: "
+                    + String.join(", ", BUILT_IN) + ", or a path to a profile .yaml)");
+        }
+        String resource = "/platforms/" + name + ".yaml";
+        InputStream in = Platforms.class.getResourceAsStream(resource);
+        if (in == null) {
+            throw new IllegalStateException("built-in profile missing from the build: " + resource);
+        }
+        return ProfileLoader.load(name + ".yaml", in);
+    }
+
+    /** The built-in profile {@code nameOrPath}, or the profile file at that path. */
+    public static PlatformProfile load(String nameOrPath) {
+        if (BUILT_IN.contains(nameOrPath)) {
+            return builtIn(nameOrPath);
+        }
+        Path p = Path.of(nameOrPath);
+        if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || Files.exists(p)) {
+            return ProfileLoader.load(p);
+        }
+        return builtIn(nameOrPath);
+    }
+
+    /** Every built-in profile. */
+    public static List<PlatformProfile> all() {
+        List<PlatformProfile> out = new ArrayList<>();
+        for (String n : BUILT_IN) {
+            out.add(builtIn(n));
+        }
+        return out;
+    }
+}
