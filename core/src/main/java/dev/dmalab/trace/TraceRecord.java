@@ -1,0 +1,10 @@
+package dev.dmalab.trace;
+
+/**
+ * One line of an ftrace text capture: the standard prefix and the typed payload.
+ *
+ * @param line 1-based line number in the input
+ * @param timestampNs the timestamp in nanoseconds (the text has microseconds)
+ */
+public record TraceRecord(
+        int line, String comm, int pid, int cpu, String flags, long timestampNs, String eventName, TraceEvent event) {}
