@@ -186,7 +186,7 @@ public final class DmaApi {
     // Streaming: single pages
 
     /** {@code dma_map_page_attrs}: {@code pagePhys} is {@code page_to_phys(page)}. */
-    @KernelFunction("dma_map_page_attrs")
+    @KernelFunction(value = "dma_map_page_attrs", inlineBefore = "5.10")
     public long mapPageAttrs(Device dev, long pagePhys, long offset, long size, Direction dir, long attrs) {
         validDirection(dir);
         long addr;
@@ -245,7 +245,7 @@ public final class DmaApi {
     }
 
     /** {@code dma_unmap_page_attrs} (and {@code dma_unmap_single_attrs}, which is the same function). */
-    @KernelFunction("dma_unmap_page_attrs")
+    @KernelFunction(value = "dma_unmap_page_attrs", inlineBefore = "5.10")
     public void unmapPageAttrs(Device dev, long addr, long size, Direction dir, long attrs) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
@@ -277,7 +277,7 @@ public final class DmaApi {
     // Streaming: scatterlists
 
     /** {@code __dma_map_sg_attrs}: the mapped entry count, or a negative errno (5.10+) / 0 on failure. */
-    @KernelFunction("__dma_map_sg_attrs")
+    @KernelFunction(value = "__dma_map_sg_attrs", inlineBefore = "5.10")
     private int mapSgInternal(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
         validDirection(dir);
         if (nents < 1 || nents > sg.nents()) {
@@ -337,7 +337,7 @@ public final class DmaApi {
     }
 
     /** {@code dma_map_sg_attrs}: the number of DMA segments, 0 on any failure. */
-    @KernelFunction("dma_map_sg_attrs")
+    @KernelFunction(value = "dma_map_sg_attrs", inlineBefore = "5.10")
     public int mapSgAttrs(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
         int ents = mapSgInternal(dev, sg, nents, dir, attrs);
         return Math.max(ents, 0);
@@ -358,7 +358,7 @@ public final class DmaApi {
     }
 
     /** {@code dma_unmap_sg_attrs}, with the {@code nents} passed to map. Traced before the unmap. */
-    @KernelFunction("dma_unmap_sg_attrs")
+    @KernelFunction(value = "dma_unmap_sg_attrs", inlineBefore = "5.10")
     public void unmapSgAttrs(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
         validDirection(dir);
         if (events.active()) {
@@ -391,7 +391,7 @@ public final class DmaApi {
     // Resources (MMIO)
 
     /** {@code dma_map_resource}: maps another device's MMIO for peer DMA. */
-    @KernelFunction("dma_map_resource")
+    @KernelFunction(value = "dma_map_resource", inlineBefore = "5.10")
     public long mapResource(Device dev, long phys, long size, Direction dir, long attrs) {
         validDirection(dir);
         boolean ram = pfnValid.test(cpu.addressSpace().pageSize().pfnDown(phys));
@@ -430,7 +430,7 @@ public final class DmaApi {
     }
 
     /** {@code dma_unmap_resource}. */
-    @KernelFunction("dma_unmap_resource")
+    @KernelFunction(value = "dma_unmap_resource", inlineBefore = "5.10")
     public void unmapResource(Device dev, long addr, long size, Direction dir, long attrs) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
@@ -468,7 +468,7 @@ public final class DmaApi {
         syncSingleForCpuOutOfLine(dev, addr, size, dir);
     }
 
-    @KernelFunction("__dma_sync_single_for_cpu")
+    @KernelFunction(value = "__dma_sync_single_for_cpu", inlineBefore = "5.10")
     private void syncSingleForCpuOutOfLine(Device dev, long addr, long size, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
@@ -495,7 +495,7 @@ public final class DmaApi {
         syncSingleForDeviceOutOfLine(dev, addr, size, dir);
     }
 
-    @KernelFunction("__dma_sync_single_for_device")
+    @KernelFunction(value = "__dma_sync_single_for_device", inlineBefore = "5.10")
     private void syncSingleForDeviceOutOfLine(Device dev, long addr, long size, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
@@ -528,7 +528,7 @@ public final class DmaApi {
         syncSgForCpuOutOfLine(dev, sg, nelems, dir);
     }
 
-    @KernelFunction("__dma_sync_sg_for_cpu")
+    @KernelFunction(value = "__dma_sync_sg_for_cpu", inlineBefore = "5.10")
     private void syncSgForCpuOutOfLine(Device dev, ScatterList sg, int nelems, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
@@ -555,7 +555,7 @@ public final class DmaApi {
         syncSgForDeviceOutOfLine(dev, sg, nelems, dir);
     }
 
-    @KernelFunction("__dma_sync_sg_for_device")
+    @KernelFunction(value = "__dma_sync_sg_for_device", inlineBefore = "5.10")
     private void syncSgForDeviceOutOfLine(Device dev, ScatterList sg, int nelems, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);

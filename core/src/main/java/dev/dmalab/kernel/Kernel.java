@@ -78,7 +78,7 @@ public final class Kernel {
             List<String> names = new ArrayList<>();
             frames.forEach(f -> {
                 KernelFunction kf = annotation(f);
-                if (kf != null && !kf.inline()) {
+                if (kf != null && !inlinedIn(kf, version)) {
                     names.add(kf.value());
                 }
             });
@@ -95,6 +95,14 @@ public final class Kernel {
                 version.release(),
                 hardwareName,
                 trace);
+    }
+
+    private static boolean inlinedIn(KernelFunction kf, KernelVersion version) {
+        if (kf.inline()) {
+            return true;
+        }
+        return !kf.inlineBefore().isEmpty()
+                && KernelVersion.keyOf(version.name()) < KernelVersion.keyOf(kf.inlineBefore());
     }
 
     private static KernelFunction annotation(StackWalker.StackFrame frame) {

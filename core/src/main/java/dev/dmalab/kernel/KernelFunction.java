@@ -22,4 +22,11 @@ public @interface KernelFunction {
      * example {@code xen_alloc_coherent_pages}, {@code dmam_alloc_coherent}).
      */
     boolean inline() default false;
+
+    /**
+     * The first kernel version in which the function is out of line; in earlier versions it is a {@code static
+     * inline} (for example the map entry points of {@code include/linux/dma-mapping.h} before 5.10). Empty: the
+     * {@link #inline()} flag alone decides.
+     */
+    String inlineBefore() default "";
 }

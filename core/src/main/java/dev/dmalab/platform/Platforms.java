@@ -27,6 +27,25 @@ public final class Platforms {
         return ProfileLoader.load(name + ".yaml", in);
     }
 
+    /** The text of the built-in profile {@code name}, or of the profile file at that path. */
+    public static String text(String nameOrPath) {
+        try {
+            if (BUILT_IN.contains(nameOrPath)) {
+                try (InputStream in = Platforms.class.getResourceAsStream("/platforms/" + nameOrPath + ".yaml")) {
+                    return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+            Path p = Path.of(nameOrPath);
+            if (Files.isRegularFile(p)) {
+                return Files.readString(p);
+            }
+        } catch (java.io.IOException e) {
+            throw new InputException(nameOrPath, 0, null, "cannot read: " + e.getMessage());
+        }
+        throw new IllegalArgumentException("unknown platform '" + nameOrPath + "' (built-in: "
+                + String.join(", ", BUILT_IN) + ", or a path to a profile .yaml)");
+    }
+
     /** The built-in profile {@code nameOrPath}, or the profile file at that path. */
     public static PlatformProfile load(String nameOrPath) {
         if (BUILT_IN.contains(nameOrPath)) {

@@ -52,6 +52,10 @@ public final class Swiotlb {
     private final IoTlbMem mem;
     private final boolean modern;
     private final long pageSize;
+    private long bouncedMaps;
+    private long failedMaps;
+    private long bytesToBounce;
+    private long bytesFromBounce;
 
     public Swiotlb(Kernel kernel, CpuMemory cpu, DmaEvents events, Arch arch, IoTlbMem mem) {
         this.kernel = kernel;
@@ -233,6 +237,7 @@ public final class Swiotlb {
         int index = pool.findSlots(
                 kernel.context().cpu(), tblDma, boundary, minAlign, orig, size, allocAlignMask, pageSize);
         if (index < 0) {
+            failedMaps++;
             if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit("swiotlb_tbl_map_single")) {
                 kernel.printk()
                         .dev(
@@ -245,6 +250,7 @@ public final class Swiotlb {
             return Bits.U64_MAX;
         }
         m.incUsed(IoTlbPool.nrSlots(size));
+        bouncedMaps++;
         if (kernel.has(Feature.DMA_SKIP_SYNC) && dev.dmaSkipSync()) {
             dev.setDmaSkipSync(false); // dma_reset_need_sync
         }
@@ -272,6 +278,7 @@ public final class Swiotlb {
         long boundary = DmaParams.segmentBoundary(kernel.version(), dev);
         int index = pool.searchGlobal(tblDmaAddr, boundary, size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
         if (index < 0) {
+            failedMaps++;
             String site = kernel.has(Feature.SWIOTLB_FULL_MESSAGE_PER_SITE_RATELIMIT)
                     ? "swiotlb_tbl_map_single"
                     : "printk_ratelimit";
@@ -285,12 +292,13 @@ public final class Swiotlb {
             return Bits.U64_MAX;
         }
         m.incUsed(Bits.alignUp(size, IoTlbPool.IO_TLB_SIZE) >>> IoTlbPool.IO_TLB_SHIFT);
+        bouncedMaps++;
         pool.recordOrig50(index, orig, size);
         long tlb = pool.slotAddr(index);
         boolean copy = kernel.has(Feature.SWIOTLB_COPY_ON_MAP_ALWAYS)
                 || (!DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC) && dir.deviceReads());
         if (copy) {
-            cpu.copyPhys(tlb, orig, size);
+            copy(tlb, orig, size, Direction.TO_DEVICE);
         }
         return tlb;
     }
@@ -323,7 +331,7 @@ public final class Swiotlb {
         } else {
             long orig = pool.origAddr(pool.slotOf(tlb));
             if (copyBack && orig != IoTlbPool.INVALID_PHYS_ADDR) {
-                cpu.copyPhys(orig, tlb, mappingSize);
+                copy(orig, tlb, mappingSize, Direction.FROM_DEVICE);
             }
             m.decUsed(pool.release50(tlb, mappingSize));
         }
@@ -369,9 +377,9 @@ public final class Swiotlb {
         }
         orig += tlb & (IoTlbPool.IO_TLB_SIZE - 1);
         if (copyDir == Direction.TO_DEVICE) {
-            cpu.copyPhys(tlb, orig, size);
+            copy(tlb, orig, size, copyDir);
         } else {
-            cpu.copyPhys(orig, tlb, size);
+            copy(orig, tlb, size, copyDir);
         }
     }
 
@@ -401,10 +409,40 @@ public final class Swiotlb {
             size = allocSize;
         }
         if (dir == Direction.TO_DEVICE) {
-            cpu.copyPhys(tlb, orig, size);
+            copy(tlb, orig, size, dir);
         } else {
-            cpu.copyPhys(orig, tlb, size);
+            copy(orig, tlb, size, dir);
         }
+    }
+
+    /** A bounce copy by the current CPU through the linear map, counted by direction. */
+    private void copy(long dstPa, long srcPa, long size, Direction dir) {
+        cpu.copyPhys(dstPa, srcPa, size);
+        if (dir == Direction.TO_DEVICE) {
+            bytesToBounce += size;
+        } else {
+            bytesFromBounce += size;
+        }
+    }
+
+    /** Mappings that got bounce slots. */
+    public long bouncedMaps() {
+        return bouncedMaps;
+    }
+
+    /** Mappings refused because no slots were free ("swiotlb buffer is full"). */
+    public long failedMaps() {
+        return failedMaps;
+    }
+
+    /** Bytes copied into bounce buffers (map and sync_for_device). */
+    public long bytesToBounce() {
+        return bytesToBounce;
+    }
+
+    /** Bytes copied out of bounce buffers (unmap and sync_for_cpu). */
+    public long bytesFromBounce() {
+        return bytesFromBounce;
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+package dev.dmalab.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dmalab.kernel.KernelVersion;
+import dev.dmalab.kernel.OopsReport;
+import dev.dmalab.platform.Machine;
+import dev.dmalab.platform.PlatformProfile;
+import dev.dmalab.platform.Platforms;
+import dev.dmalab.scenario.Outcome;
+import dev.dmalab.scenario.RunResult;
+import dev.dmalab.scenario.Workload;
+import dev.dmalab.scenario.WorkloadRunner;
+import dev.dmalab.scenario.Workloads;
+import dev.dmalab.trace.FtraceWriter;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run a workload on a modelled platform and kernel version.",
+            "Exit status: 0 ok, 1 the workload failed or the kernel crashed, 2 bad usage or input."
+        })
+final class RunCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "WORKLOAD", description = "A built-in workload (see 'dmalab workloads').")
+    String workload;
+
+    @Option(
+            names = {"-p", "--platform"},
+            required = true,
+            paramLabel = "PLATFORM",
+            description = "A built-in platform (see 'dmalab platforms') or a profile .yaml.")
+    String platform;
+
+    @Option(
+            names = {"-k", "--kernel"},
+            paramLabel = "VERSION",
+            description = "Kernel version (see 'dmalab kernels'); default: the platform's.")
+    String kernel;
+
+    @Option(
+            names = "--cmdline",
+            paramLabel = "PARAMS",
+            defaultValue = "",
+            description = "Kernel parameters added to the platform's, e.g. 'swiotlb=force' or 'swiotlb=512,force'.")
+    String cmdline;
+
+    @Option(
+            names = "--trace",
+            paramLabel = "FILE",
+            description = "Write the run's dma:*/swiotlb:* events to FILE in the kernel's ftrace text format.")
+    Path trace;
+
+    @Option(names = "--dmesg", description = "Print the modelled kernel log.")
+    boolean dmesg;
+
+    @Option(names = "--json", description = "Print the result as one JSON object.")
+    boolean json;
+
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Seed for the workload's data (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Workload w = UsageException.lookup(() -> Workloads.byName(workload));
+        PlatformProfile profile = UsageException.lookup(() -> Platforms.load(platform));
+        KernelVersion version =
+                kernel == null ? profile.defaultKernel() : UsageException.lookup(() -> KernelVersion.parse(kernel));
+        if (trace != null) {
+            AtomicOutput.checkWritable(trace);
+        }
+        Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+        FtraceWriter writer = null;
+        if (trace != null) {
+            writer = new FtraceWriter(version, profile.cpus());
+            machine.events().addListener(writer);
+        }
+        RunResult r = WorkloadRunner.run(w, machine, seed);
+        if (writer != null) {
+            FtraceWriter out = writer;
+            AtomicOutput.write(trace, out::writeTo);
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        if (json) {
+            o.println(Json.write(toJson(r, machine)));
+        } else {
+            print(o, r, machine);
+            if (dmesg) {
+                printDmesg(o, machine);
+            }
+        }
+        return r.outcome() == Outcome.OK ? Main.EXIT_OK : Main.EXIT_FAILED;
+    }
+
+    static ObjectNode toJson(RunResult r, Machine m) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("workload", r.workload());
+        o.put("platform", r.platform());
+        o.put("kernel", r.kernel());
+        o.put("cmdline", m.cmdline().text());
+        o.put("seed", r.seed());
+        o.put("outcome", r.outcome().label());
+        ArrayNode f = o.putArray("failures");
+        r.failures().forEach(f::add);
+        OopsReport oops = r.oops();
+        if (oops == null) {
+            o.putNull("oops");
+        } else {
+            ObjectNode on = o.putObject("oops");
+            on.put("kind", oops.kind().name().toLowerCase(java.util.Locale.ROOT));
+            on.put("summary", oops.summary());
+            on.put("pc", oops.pcFunction());
+            ArrayNode ct = on.putArray("call_trace");
+            oops.callTrace().forEach(ct::add);
+            on.put("report", oops.text());
+        }
+        ObjectNode c = o.putObject("counters");
+        for (Map.Entry<String, Long> e : r.counters().entrySet()) {
+            c.put(e.getKey(), e.getValue());
+        }
+        return o;
+    }
+
+    static void print(PrintWriter o, RunResult r, Machine m) {
+        o.println(r.workload() + " on " + r.platform() + ", Linux " + r.kernel() + " model"
+                + (m.cmdline().text().isEmpty() ? "" : " [" + m.cmdline().text() + "]") + ", seed " + r.seed()
+                + ": " + r.outcome().name());
+        for (String f : r.failures()) {
+            o.println("  - " + f);
+        }
+        if (r.oops() != null) {
+            o.println();
+            o.print(r.oops().text());
+        }
+        o.println();
+        Table t = new Table("COUNTER", "VALUE");
+        r.counters().forEach(t::row);
+        o.print(t);
+    }
+
+    /** Prints the dmesg of a machine. */
+    static void printDmesg(PrintWriter o, Machine m) {
+        o.println();
+        o.print(m.kernel().printk().dmesg());
+    }
+}

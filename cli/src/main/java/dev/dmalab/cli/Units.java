@@ -1,0 +1,20 @@
+package dev.dmalab.cli;
+
+/** Human-readable byte counts in binary units. */
+final class Units {
+    private Units() {}
+
+    static String bytes(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        if (v == Math.rint(v)) {
+            return (long) v + " " + units[u];
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

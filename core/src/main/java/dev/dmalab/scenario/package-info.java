@@ -1,0 +1,9 @@
+/**
+ * What drivers and devices do, and the runner that executes it on a booted machine. This issue provides workloads
+ * written in Java ({@link dev.dmalab.scenario.Workloads}); the scenario issue adds the YAML language. A run's
+ * outcome is {@code ok}, {@code oops} (the modelled kernel crashed) or {@code failed} (the workload found wrong
+ * data or could not map).
+ *
+ * <p>May use: {@code replay}, {@code trace}, {@code platform}, and every model package below.
+ */
+package dev.dmalab.scenario;
