@@ -29,8 +29,11 @@ public final class Arm32 extends Arch {
     private ArmDmaOps armDmaOps;
     private ArmDmaOps armCoherentDmaOps;
 
+    private final boolean dmaDirect;
+
     Arm32(Kernel kernel, CacheSystem caches) {
         super(kernel, caches);
+        this.dmaDirect = kernel.has(Feature.ARM32_DMA_DIRECT);
     }
 
     /** CONFIG_ARM_LPAE. */
@@ -49,7 +52,7 @@ public final class Arm32 extends Arch {
     }
 
     private boolean usesOwnOps() {
-        return !kernel.has(Feature.ARM32_DMA_DIRECT) && !lpae;
+        return !dmaDirect && !lpae;
     }
 
     @Override

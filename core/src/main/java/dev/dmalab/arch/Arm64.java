@@ -30,10 +30,18 @@ import dev.dmalab.kernel.Kernel;
  */
 final class Arm64 extends Arch {
     private final DmaMapOps dummyOps;
+    private final boolean dmaDirect;
+    private final boolean cleanOnMap;
+    private final boolean prepCleanOnly;
+    private final boolean kmallocBounce;
 
     Arm64(Kernel kernel, CacheSystem caches) {
         super(kernel, caches);
         this.dummyOps = new DummyDmaOps("dummy_dma_ops");
+        this.dmaDirect = kernel.has(Feature.ARM64_DMA_DIRECT);
+        this.cleanOnMap = kernel.has(Feature.ARM64_CLEAN_ON_MAP);
+        this.prepCleanOnly = kernel.has(Feature.ARM64_PREP_COHERENT_CLEAN_ONLY);
+        this.kmallocBounce = kernel.has(Feature.DIRECT_KMALLOC_BOUNCE);
     }
 
     @Override
@@ -43,7 +51,7 @@ final class Arm64 extends Arch {
 
     @Override
     public void syncDmaForDevice(long paddr, long size, Direction dir) {
-        if (kernel.has(Feature.ARM64_CLEAN_ON_MAP) || dir != Direction.FROM_DEVICE) {
+        if (cleanOnMap || dir != Direction.FROM_DEVICE) {
             caches.clean(paddr, size);
         } else {
             invalidatePoc(paddr, size);
@@ -60,7 +68,7 @@ final class Arm64 extends Arch {
 
     @Override
     public void prepCoherent(long paddr, long size) {
-        if (kernel.has(Feature.ARM64_PREP_COHERENT_CLEAN_ONLY)) {
+        if (prepCleanOnly) {
             caches.clean(paddr, size);
         } else {
             caches.cleanInvalidate(paddr, size);
@@ -94,11 +102,11 @@ final class Arm64 extends Arch {
 
     @Override
     public boolean bounceUnalignedKmalloc() {
-        return kernel.has(Feature.DIRECT_KMALLOC_BOUNCE);
+        return kmallocBounce;
     }
 
     @Override
     public DmaMapOps get(Device dev) {
-        return kernel.has(Feature.ARM64_DMA_DIRECT) ? null : dummyOps;
+        return dmaDirect ? null : dummyOps;
     }
 }

@@ -19,8 +19,11 @@ import dev.dmalab.kernel.Kernel;
  * <p>Deliberate difference: GART, Calgary and the IOMMU drivers' global ops are not modelled.
  */
 final class X86 extends Arch {
+    private final boolean bypass;
+
     X86(Kernel kernel, CacheSystem caches) {
         super(kernel, caches);
+        this.bypass = kernel.has(Feature.DIRECT_BYPASS);
     }
 
     @Override
@@ -69,6 +72,6 @@ final class X86 extends Arch {
 
     @Override
     public DmaMapOps get(Device dev) {
-        return kernel.has(Feature.DIRECT_BYPASS) ? null : defaultOps();
+        return bypass ? null : defaultOps();
     }
 }

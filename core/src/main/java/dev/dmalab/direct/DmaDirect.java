@@ -59,6 +59,7 @@ public final class DmaDirect implements DirectBackend {
 
     private final boolean fallback;
     private final boolean modernMap;
+    private final boolean unmapSingleCopy;
 
     public DmaDirect(
             Kernel kernel, CpuMemory cpu, PhysicalMemory memory, Arch arch, Swiotlb swiotlb, AtomicPools atomicPools) {
@@ -71,6 +72,7 @@ public final class DmaDirect implements DirectBackend {
         this.atomicPools = atomicPools;
         this.fallback = kernel.has(Feature.DIRECT_SWIOTLB_FALLBACK);
         this.modernMap = kernel.has(Feature.DIRECT_OVERFLOW_DEV_WARN_ONCE);
+        this.unmapSingleCopy = kernel.has(Feature.DIRECT_UNMAP_SINGLE_COPY);
     }
 
     @Override
@@ -321,7 +323,7 @@ public final class DmaDirect implements DirectBackend {
         if (!fallback) {
             return;
         }
-        if (kernel.has(Feature.DIRECT_UNMAP_SINGLE_COPY)) {
+        if (unmapSingleCopy) {
             swiotlb.tblUnmapSingle(dev, phys, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
         } else if (swiotlb.findPool(dev, phys) != null) {
             swiotlb.tblUnmapSingle(dev, phys, size, dir, attrs); // 5.x: copies back a second time

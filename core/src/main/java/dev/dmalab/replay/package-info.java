@@ -4,6 +4,7 @@
  * rule of {@code validated-swiotlb.md} §2 ({@link dev.dmalab.replay.PoolBase}); the trace-replay issue adds the
  * rest (IOVAs, coherent allocations, open-loop and one-step fidelity, {@code dmalab replay}).
  *
- * <p>May use: {@code trace}, {@code platform}, and every model package below.
+ * <p>May use: {@code trace}, {@code platform}, {@code direct}, {@code swiotlb}, {@code arch}, {@code dma},
+ * {@code kernel}, {@code device}, {@code cache}, {@code memory}, {@code util}.
  */
 package dev.dmalab.replay;

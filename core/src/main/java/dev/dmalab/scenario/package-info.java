@@ -4,6 +4,7 @@
  * outcome is {@code ok}, {@code oops} (the modelled kernel crashed) or {@code failed} (the workload found wrong
  * data or could not map).
  *
- * <p>May use: {@code replay}, {@code trace}, {@code platform}, and every model package below.
+ * <p>May use: {@code replay}, {@code trace}, {@code platform}, {@code direct}, {@code swiotlb}, {@code arch},
+ * {@code dma}, {@code kernel}, {@code device}, {@code cache}, {@code memory}, {@code util}.
  */
 package dev.dmalab.scenario;

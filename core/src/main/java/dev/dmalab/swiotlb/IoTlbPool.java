@@ -76,6 +76,15 @@ import java.util.Arrays;
  *       The segment is whole again, and the cursor stays at 3: the next search starts there, not at 0.
  * </pre>
  *
+ * <h2>Representation</h2>
+ *
+ * The kernel stores {@code list[]} as a counter per slot and pays a walk of up to 127 slots to renumber on every
+ * allocation and free. Because the encoding is canonical (invariant 2), the model stores instead one bit per slot
+ * (used or free) and derives {@code list[s]} on demand as the distance from {@code s} to the next used slot or the
+ * end of its segment — two 64-bit words per segment, so {@link #list(int)}, the fit test {@code list[s] >= nslots},
+ * claiming and freeing are O(1) word operations. Every value the kernel would read is the same; only the cost
+ * differs.
+ *
  * <p>Deliberate differences: no locking (the model is single-threaded; per-area state is still separate, so the
  * order of reuse per CPU is the kernel's); no dynamic or transient pools (CONFIG_SWIOTLB_DYNAMIC is off in the
  * modelled distribution configs).
@@ -93,7 +102,7 @@ public final class IoTlbPool {
     private final int areaNslabs;
     private final long[] origAddr;
     private final long[] allocSize;
-    private final int[] list;
+    private final long[] usedBits; // bit s: slot s is used (list[s] == 0)
     private final int[] padSlots;
     private final int[] areaIndex;
     private final long[] areaUsed;
@@ -118,13 +127,10 @@ public final class IoTlbPool {
         this.areaNslabs = nslabs / nareas;
         this.origAddr = new long[nslabs];
         this.allocSize = new long[nslabs];
-        this.list = new int[nslabs];
+        this.usedBits = new long[(nslabs + 63) >>> 6];
         this.padSlots = new int[nslabs];
         this.areaIndex = new int[nareas];
         this.areaUsed = new long[nareas];
-        for (int i = 0; i < nslabs; i++) {
-            list[i] = Math.min(IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE), nslabs - i);
-        }
         Arrays.fill(origAddr, INVALID_PHYS_ADDR);
     }
 
@@ -170,8 +176,52 @@ public final class IoTlbPool {
         return allocSize[slot];
     }
 
+    /**
+     * The kernel's {@code slots[slot].list}: 0 for a used slot, else how many free slots start at {@code slot}
+     * inside its 128-slot segment (a fresh pool reads 128, 127, …, 1 per segment).
+     */
     public int list(int slot) {
-        return list[slot];
+        if (isUsed(slot)) {
+            return 0;
+        }
+        return freeRunEnd(slot) - slot;
+    }
+
+    /** Whether slot {@code slot} is allocated. */
+    public boolean isUsed(int slot) {
+        return (usedBits[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    /** The first used slot at or after {@code slot} within its segment, or the segment's end. */
+    private int freeRunEnd(int slot) {
+        int segEnd = Math.min((slot | (IO_TLB_SEGSIZE - 1)) + 1, nslabs);
+        int w = slot >>> 6;
+        long bits = usedBits[w] & (-1L << slot);
+        while (true) {
+            if (bits != 0) {
+                return Math.min((w << 6) + Long.numberOfTrailingZeros(bits), segEnd);
+            }
+            w++;
+            if (w << 6 >= segEnd) {
+                return segEnd;
+            }
+            bits = usedBits[w];
+        }
+    }
+
+    /** {@code list[slot] >= nslots}: a free run of at least {@code nslots} starts at {@code slot}. */
+    private boolean fits(int slot, int nslots) {
+        return !isUsed(slot) && slot + nslots <= freeRunEnd(slot);
+    }
+
+    private void setUsed(int from, int to, boolean used) {
+        for (int i = from; i < to; ) {
+            int w = i >>> 6;
+            int end = Math.min(to, (w + 1) << 6);
+            long mask = (end - i == 64 ? -1L : ((1L << (end - i)) - 1)) << i;
+            usedBits[w] = used ? usedBits[w] | mask : usedBits[w] & ~mask;
+            i = end;
+        }
     }
 
     public int padSlots(int slot) {
@@ -268,7 +318,7 @@ public final class IoTlbPool {
                 slotsChecked++;
                 continue;
             }
-            if (!spanBoundary(slot, nslots, shift, maxSlots) && list[slot] >= nslots) {
+            if (!spanBoundary(slot, nslots, shift, maxSlots) && fits(slot, nslots)) {
                 take(slot, nslots, allocSizeBytes, offset);
                 areaIndex[area] = wrapArea(index + nslots);
                 areaUsed[area] += nslots;
@@ -287,15 +337,12 @@ public final class IoTlbPool {
         claim(slot, nslots);
     }
 
-    /** Marks [slot, slot + nslots) used and renumbers the free run before it in the same segment (both versions). */
+    /**
+     * Marks [slot, slot + nslots) used. (The kernel also renumbers the free run before it in the same segment;
+     * with the bitmap representation that follows from the bits.)
+     */
     private void claim(int slot, int nslots) {
-        for (int i = slot; i < slot + nslots; i++) {
-            list[i] = 0;
-        }
-        int count = 0;
-        for (int i = slot - 1; (i & (IO_TLB_SEGSIZE - 1)) != IO_TLB_SEGSIZE - 1 && list[i] != 0; i--) {
-            list[i] = ++count;
-        }
+        setUsed(slot, slot + nslots, true);
     }
 
     /**
@@ -353,19 +400,18 @@ public final class IoTlbPool {
         return nslots;
     }
 
+    /**
+     * Frees [index, index + nslots). (The kernel renumbers the run from its end, continuing the free run after it
+     * in the same segment, then the free run before it; the bits give the same {@code list} values.)
+     */
     private void freeRun(int index, int nslots, boolean clearSizes) {
-        int segEnd = (int) Bits.alignUp(index + 1, IO_TLB_SEGSIZE);
-        int count = index + nslots < segEnd ? list[index + nslots] : 0;
-        for (int i = index + nslots - 1; i >= index; i--) {
-            list[i] = ++count;
+        setUsed(index, index + nslots, false);
+        for (int i = index; i < index + nslots; i++) {
             origAddr[i] = INVALID_PHYS_ADDR;
             if (clearSizes) {
                 allocSize[i] = 0;
                 padSlots[i] = 0;
             }
-        }
-        for (int i = index - 1; (i & (IO_TLB_SEGSIZE - 1)) != IO_TLB_SEGSIZE - 1 && list[i] != 0; i--) {
-            list[i] = ++count;
         }
     }
 
@@ -411,7 +457,7 @@ public final class IoTlbPool {
                     return -1;
                 }
             }
-            if (list[index] >= nslots) {
+            if (fits(index, nslots)) {
                 claim(index, nslots);
                 areaIndex[0] = index + nslots < nslabs ? index + nslots : 0;
                 areaUsed[0] += nslots;
@@ -446,26 +492,25 @@ public final class IoTlbPool {
 
     /** Verifies invariants 1–4 of the class comment; throws {@link IllegalStateException} naming the first breach. */
     public void checkInvariants() {
-        long used = 0;
         long[] usedPerArea = new long[nareas];
         for (int s = 0; s < nslabs; s++) {
-            boolean lastOfSegment = (s % IO_TLB_SEGSIZE) == IO_TLB_SEGSIZE - 1 || s == nslabs - 1;
-            if (list[s] == 0) {
-                used++;
+            if (isUsed(s)) {
                 usedPerArea[s / areaNslabs]++;
-                if (origAddr[s] == INVALID_PHYS_ADDR && padSlots[s] == 0 && !isPadSlot(s)) {
+                if (origAddr[s] == INVALID_PHYS_ADDR && !isPadSlot(s)) {
                     throw new IllegalStateException("used slot " + s + " has no original address");
                 }
                 continue;
             }
-            int expect = lastOfSegment || list[s + 1] == 0 ? 1 : list[s + 1] + 1;
-            if (list[s] != expect) {
-                throw new IllegalStateException("list[" + s + "] = " + list[s] + ", expected " + expect);
+            boolean lastOfSegment = (s % IO_TLB_SEGSIZE) == IO_TLB_SEGSIZE - 1 || s == nslabs - 1;
+            int expect = lastOfSegment || isUsed(s + 1) ? 1 : list(s + 1) + 1;
+            if (list(s) != expect) {
+                throw new IllegalStateException("list[" + s + "] = " + list(s) + ", expected " + expect);
             }
             if (origAddr[s] != INVALID_PHYS_ADDR) {
                 throw new IllegalStateException("free slot " + s + " still holds an original address");
             }
         }
+        long total = 0;
         for (int a = 0; a < nareas; a++) {
             if (usedPerArea[a] != areaUsed[a]) {
                 throw new IllegalStateException(
@@ -474,9 +519,15 @@ public final class IoTlbPool {
             if (areaIndex[a] < 0 || areaIndex[a] >= areaNslabs) {
                 throw new IllegalStateException("area " + a + " cursor " + areaIndex[a] + " out of range");
             }
+            total += usedPerArea[a];
         }
-        if (used != used()) {
-            throw new IllegalStateException("used slots " + used + " != counted " + used());
+        if (total != used()) {
+            throw new IllegalStateException("used slots " + total + " != counted " + used());
+        }
+        for (int i = nslabs; i < usedBits.length * 64; i++) {
+            if ((usedBits[i >>> 6] & (1L << i)) != 0) {
+                throw new IllegalStateException("bit " + i + " set beyond the pool's " + nslabs + " slots");
+            }
         }
     }
 
@@ -486,7 +537,7 @@ public final class IoTlbPool {
             if (padSlots[d] > 0) {
                 return d - padSlots[d] <= s;
             }
-            if (list[d] != 0) {
+            if (!isUsed(d)) {
                 return false;
             }
         }

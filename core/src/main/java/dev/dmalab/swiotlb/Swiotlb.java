@@ -51,6 +51,9 @@ public final class Swiotlb {
     private final Arch arch;
     private final IoTlbMem mem;
     private final boolean modern;
+    private final boolean minAlignSupported;
+    private final boolean boundaryAllOnes;
+    private final boolean skipSync;
     private final long pageSize;
     private long bouncedMaps;
     private long failedMaps;
@@ -64,6 +67,9 @@ public final class Swiotlb {
         this.arch = arch;
         this.mem = mem;
         this.modern = kernel.has(Feature.SWIOTLB_ALIGN_TWO_TEST);
+        this.minAlignSupported = kernel.has(Feature.SWIOTLB_MIN_ALIGN);
+        this.boundaryAllOnes = kernel.has(Feature.SEG_BOUNDARY_DEFAULT_ALL_ONES);
+        this.skipSync = kernel.has(Feature.DMA_SKIP_SYNC);
         if (!modern && kernel.has(Feature.SWIOTLB_MIN_ALIGN)) {
             throw new IllegalStateException("the swiotlb slot search of " + kernel.version() + " is not modelled");
         }
@@ -110,9 +116,22 @@ public final class Swiotlb {
 
     /** {@code swiotlb_max_mapping_size(dev)}: 256 KiB less {@code roundup(min_align_mask, 2 KiB)}. */
     public long maxMappingSize(Device dev) {
-        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long minAlign = minAlign(dev);
         long minAlignBytes = minAlign == 0 ? 0 : Bits.roundUp(minAlign, IoTlbPool.IO_TLB_SIZE);
         return MAX_SEGMENT_BYTES - minAlignBytes;
+    }
+
+    /** {@code dma_get_min_align_mask(dev)} for this version (same rule as {@link DmaParams#minAlignMask}). */
+    private long minAlign(Device dev) {
+        return minAlignSupported && dev.hasDmaParms() ? dev.minAlignMask() : 0;
+    }
+
+    /** {@code dma_get_seg_boundary(dev)} for this version (same rule as {@link DmaParams#segmentBoundary}). */
+    private long boundary(Device dev) {
+        if (dev.hasDmaParms() && dev.segmentBoundaryMask() != 0) {
+            return dev.segmentBoundaryMask();
+        }
+        return boundaryAllOnes ? Bits.U64_MAX : 0xffffffffL;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -229,10 +248,10 @@ public final class Swiotlb {
                             dev.logPrefix() + "Alloc alignment may prevent fulfilling requests with max mapping_size");
         }
         IoTlbPool pool = m.defpool();
-        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long minAlign = minAlign(dev);
         long offset = orig & minAlign & (allocAlignMask | (IoTlbPool.IO_TLB_SIZE - 1));
         long size = Bits.alignUp(mappingSize + offset, allocAlignMask + 1);
-        long boundary = DmaParams.segmentBoundary(kernel.version(), dev);
+        long boundary = boundary(dev);
         long tblDma = DmaAddress.physToDmaUnencrypted(dev, pool.start()) & boundary;
         int index = pool.findSlots(
                 kernel.context().cpu(), tblDma, boundary, minAlign, orig, size, allocAlignMask, pageSize);
@@ -251,7 +270,7 @@ public final class Swiotlb {
         }
         m.incUsed(IoTlbPool.nrSlots(size));
         bouncedMaps++;
-        if (kernel.has(Feature.DMA_SKIP_SYNC) && dev.dmaSkipSync()) {
+        if (skipSync && dev.dmaSkipSync()) {
             dev.setDmaSkipSync(false); // dma_reset_need_sync
         }
         int pad = (int) (offset >>> IoTlbPool.IO_TLB_SHIFT);
@@ -275,7 +294,7 @@ public final class Swiotlb {
             throw panic("Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer");
         }
         IoTlbPool pool = m.defpool();
-        long boundary = DmaParams.segmentBoundary(kernel.version(), dev);
+        long boundary = boundary(dev);
         int index = pool.searchGlobal(tblDmaAddr, boundary, size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
         if (index < 0) {
             failedMaps++;
@@ -327,7 +346,7 @@ public final class Swiotlb {
             if (copyBack) {
                 bounce(dev, tlb, mappingSize, Direction.FROM_DEVICE, pool);
             }
-            m.decUsed(pool.release(tlb, DmaParams.minAlignMask(kernel.version(), dev)));
+            m.decUsed(pool.release(tlb, minAlign(dev)));
         } else {
             long orig = pool.origAddr(pool.slotOf(tlb));
             if (copyBack && orig != IoTlbPool.INVALID_PHYS_ADDR) {
@@ -396,7 +415,7 @@ public final class Swiotlb {
         if (orig == IoTlbPool.INVALID_PHYS_ADDR) {
             return;
         }
-        long minAlign = DmaParams.minAlignMask(kernel.version(), dev);
+        long minAlign = minAlign(dev);
         long tlbOffset = (tlb & (IoTlbPool.IO_TLB_SIZE - 1)) - (orig & minAlign & (IoTlbPool.IO_TLB_SIZE - 1));
         orig += tlbOffset;
         allocSize -= tlbOffset;

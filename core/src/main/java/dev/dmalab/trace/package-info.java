@@ -7,6 +7,6 @@
  * <p>Models the output of {@code include/trace/events/dma.h} (6.12.0 and 6.12.y forms) and {@code
  * include/trace/events/swiotlb.h}, and ftrace's default line prefix.
  *
- * <p>May use: {@code platform}, {@code driver}, {@code check}, and every model package below.
+ * <p>May use: {@code dma}, {@code kernel}, {@code device}, {@code util}.
  */
 package dev.dmalab.trace;
