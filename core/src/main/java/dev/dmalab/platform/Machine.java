@@ -270,6 +270,9 @@ public final class Machine {
         KernelVersion v = kernel.version();
         SwiotlbParams params = SwiotlbParams.NONE;
         String value = cmdline.get("swiotlb");
+        if (value == null && !profile.swiotlbDefault().isEmpty()) {
+            value = profile.swiotlbDefault();
+        }
         if (value != null) {
             try {
                 params = SwiotlbParams.parse(value, v);

@@ -18,6 +18,8 @@ import java.util.Map;
  *     reach): x86 16 MiB; arm64 4 GiB unless device tree {@code dma-ranges} say less (RPi4: 1 GiB); 0 for no
  *     ZONE_DMA
  * @param swiotlbBase the swiotlb pool's physical address when known, else -1
+ * @param swiotlbDefault the profile's {@code swiotlb:} slots/areas/force as the {@code swiotlb=} parameter value
+ *     they stand for ("" when none); a {@code swiotlb=} on the command line replaces it
  * @param lines the source line of each field path that boot may still reject
  */
 public record PlatformProfile(
@@ -37,6 +39,7 @@ public record PlatformProfile(
         KernelVersion defaultKernel,
         String cmdline,
         long swiotlbBase,
+        String swiotlbDefault,
         boolean lpae,
         List<DeviceSpec> devices,
         Map<String, Integer> lines) {

@@ -49,6 +49,9 @@ import java.util.Set;
  *   dma_limit: 1G                   # the firmware's ZONE_DMA limit; 0 = no ZONE_DMA (arch default otherwise)
  * cache: {line_bytes: 64, size: 64K, ways: 4, speculation: none|next_line, modelled: auto|true|false}
  * swiotlb:
+ *   slots: 16384                    # like swiotlb=16384 (a swiotlb= kernel parameter wins)
+ *   areas: 2                        # like swiotlb=16384,2 (6.0+)
+ *   force: true                     # like swiotlb=...,force
  *   base: 0x79800000                # where the pool sits, when known (else memblock places it)
  * devices:
  *   - name: 0000:00:03.0            # dev_name(), required, unique
@@ -183,9 +186,29 @@ public final class ProfileLoader {
         PlatformProfile.CacheSpec cache = cache(root.opt("cache"));
 
         long swiotlbBase = -1;
+        String swiotlbDefault = "";
         YamlNode sw = root.opt("swiotlb");
         if (sw != null) {
-            sw.checkKeys("base");
+            sw.checkKeys("base", "slots", "areas", "force");
+            long slots = sw.size("slots", 0);
+            if (sw.has("slots") && (slots < 1 || slots > (1L << 30))) {
+                throw sw.get("slots")
+                        .error("expected a slot count in [1, 2^30], got "
+                                + sw.get("slots").text());
+            }
+            int areas = sw.integer("areas", 0, 1, 1024);
+            boolean force = sw.bool("force", false);
+            if (sw.has("slots") || sw.has("areas") || force) {
+                StringBuilder v = new StringBuilder(slots > 0 ? Long.toString(slots) : "");
+                if (areas > 0) {
+                    v.append(',').append(areas);
+                }
+                if (force) {
+                    v.append(v.length() > 0 ? "," : "").append("force");
+                }
+                swiotlbDefault = v.toString();
+                lines.put("swiotlb", sw.line());
+            }
             if (sw.has("base")) {
                 YamlNode b = sw.get("base");
                 swiotlbBase = b.size();
@@ -230,6 +253,7 @@ public final class ProfileLoader {
                 kernel,
                 cmdline,
                 swiotlbBase,
+                swiotlbDefault,
                 lpae,
                 List.copyOf(devices),
                 Map.copyOf(lines));
