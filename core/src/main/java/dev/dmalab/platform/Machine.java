@@ -176,8 +176,8 @@ public final class Machine {
                     new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, false),
                     new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, true));
         }
-        for (PlatformProfile.DeviceSpec spec : profile.devices()) {
-            addDevice(spec, nativeOps);
+        for (int i = 0; i < profile.devices().size(); i++) {
+            addDevice(i, profile.devices().get(i), nativeOps);
         }
     }
 
@@ -331,7 +331,9 @@ public final class Machine {
         return result;
     }
 
-    private void addDevice(PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
+    /** Sets up the device {@code devices[index]} of the profile. */
+    private void addDevice(int index, PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
+        String field = "devices[" + index + "]";
         Device dev = new Device(spec.name(), spec.bus());
         dev.setDriverName(spec.driver());
         if (!spec.dmaRanges().isEmpty()) {
@@ -342,8 +344,8 @@ public final class Machine {
             } else {
                 throw new InputException(
                         profile.file(),
-                        0,
-                        "devices." + spec.name() + ".dma_ranges",
+                        profile.lineOf(field + ".dma_ranges"),
+                        field + ".dma_ranges",
                         kernel.version() + " supports one dma-range per device (dma_pfn_offset); dma_range_map"
                                 + " with several regions needs 5.10 or later");
             }
@@ -361,7 +363,7 @@ public final class Machine {
         try {
             arch.setupDmaOps(dev, coherent, nativeOps);
         } catch (IllegalArgumentException e) {
-            throw new InputException(profile.file(), 0, "devices." + spec.name() + ".coherent", e.getMessage());
+            throw new InputException(profile.file(), 0, field + ".coherent", e.getMessage());
         }
         swiotlb.attach(dev);
         if (spec.coherentPool() != null) {
