@@ -302,5 +302,11 @@ class BuiltInProfilesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Platforms.load("/no/such/dir/p.yaml"))
                 .isExactlyInstanceOf(InputException.class)
                 .hasMessage("/no/such/dir/p.yaml: no such profile file");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Platforms.text("/no/such/dir/p.yaml"))
+                .isExactlyInstanceOf(InputException.class)
+                .hasMessage("/no/such/dir/p.yaml: no such profile file");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Platforms.text("nope"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown platform 'nope'");
     }
 }
