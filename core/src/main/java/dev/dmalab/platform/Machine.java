@@ -141,7 +141,7 @@ public final class Machine {
         this.events = new DmaEvents(kernel);
 
         reserveDevicePools();
-        SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options.swiotlbBase());
+        SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options);
         this.swiotlbBoot = sw;
         memory.finishBoot();
 
@@ -266,7 +266,8 @@ public final class Machine {
     }
 
     /** The arch's swiotlb policy (spec §9, swiotlb fact sheet B.2) and the boot itself. */
-    private SwiotlbBoot.Result bootSwiotlb(PhysicalMemoryMap map, ZoneLayout zones, long baseOverride) {
+    private SwiotlbBoot.Result bootSwiotlb(PhysicalMemoryMap map, ZoneLayout zones, BootOptions options) {
+        long baseOverride = options.swiotlbBase();
         KernelVersion v = kernel.version();
         SwiotlbParams params = SwiotlbParams.NONE;
         String value = cmdline.get("swiotlb");
@@ -274,6 +275,10 @@ public final class Machine {
             try {
                 params = SwiotlbParams.parse(value, v);
             } catch (IllegalArgumentException e) {
+                if (KernelCmdline.parse(options.extraCmdline()).get("swiotlb") != null) {
+                    // the value came with the boot options (the CLI's --cmdline), not from the profile file
+                    throw new InputException("kernel command line", 0, null, e.getMessage());
+                }
                 throw new InputException(profile.file(), profile.lineOf("cmdline"), "cmdline", e.getMessage());
             }
         }
