@@ -143,6 +143,10 @@ class MainTest {
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "x86-q35", "-k", "9.9")
                         .err())
                 .contains("unknown kernel '9.9'");
+        // a bad --cmdline value is not blamed on the platform's profile file
+        assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "x86-q35", "--cmdline", "swiotlb=")
+                        .err())
+                .isEqualTo("dmalab: kernel command line: swiotlb= needs a value\n");
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -84,6 +84,18 @@ class MachineBootErrorTest {
         assertThat(e.getMessage()).isEqualTo(FILE + ":3: cmdline: swiotlb= needs a value");
     }
 
+    /** A bad value in the boot options is not the profile's fault: the error must not blame the profile file. */
+    @Test
+    void aBadSwiotlbParameterInTheBootOptionsNamesTheCommandLine() {
+        PlatformProfile p = parse(String.format(SWIOTLB_BASE, "0x20000000"));
+        InputException e =
+                bootFailure(p, KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline("quiet swiotlb="));
+        assertThat(e.getMessage()).isEqualTo("kernel command line: swiotlb= needs a value");
+        InputException builtIn = bootFailure(
+                Platforms.builtIn("x86-q35"), KernelVersion.V5_0, Machine.BootOptions.DEFAULT.withCmdline("swiotlb="));
+        assertThat(builtIn.getMessage()).doesNotContain("x86-q35.yaml");
+    }
+
     static final String TWO_RANGES = String.join(
             "\n",
             "name: two-ranges", //                                                          1
