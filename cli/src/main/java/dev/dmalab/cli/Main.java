@@ -46,14 +46,14 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("dmalab: " + ex.getMessage());
-            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more.");
+            err.println("dmalab: " + oneLine(ex.getMessage()) + " (try '"
+                    + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
             PrintWriter err = line.getErr();
             if (ex instanceof InputException || ex instanceof UsageException) {
-                err.println("dmalab: " + ex.getMessage());
+                err.println("dmalab: " + oneLine(ex.getMessage()));
                 return EXIT_USAGE;
             }
             err.println("dmalab: internal error (a bug in dmalab, please report it): " + ex);
@@ -61,6 +61,11 @@ public final class Main implements Callable<Integer> {
             return EXIT_INTERNAL;
         });
         return cl;
+    }
+
+    /** An error message as one line: usage and input errors are always exactly one line on stderr. */
+    static String oneLine(String message) {
+        return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     public static void main(String[] args) {

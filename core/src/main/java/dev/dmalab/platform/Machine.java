@@ -141,7 +141,7 @@ public final class Machine {
         this.events = new DmaEvents(kernel);
 
         reserveDevicePools();
-        SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options.swiotlbBase());
+        SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options);
         this.swiotlbBoot = sw;
         memory.finishBoot();
 
@@ -176,8 +176,8 @@ public final class Machine {
                     new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, false),
                     new ArmDmaOps(kernel, arch, memory.pages(), cpu, maxPfn, true));
         }
-        for (PlatformProfile.DeviceSpec spec : profile.devices()) {
-            addDevice(spec, nativeOps);
+        for (int i = 0; i < profile.devices().size(); i++) {
+            addDevice(i, profile.devices().get(i), nativeOps);
         }
     }
 
@@ -266,7 +266,8 @@ public final class Machine {
     }
 
     /** The arch's swiotlb policy (spec §9, swiotlb fact sheet B.2) and the boot itself. */
-    private SwiotlbBoot.Result bootSwiotlb(PhysicalMemoryMap map, ZoneLayout zones, long baseOverride) {
+    private SwiotlbBoot.Result bootSwiotlb(PhysicalMemoryMap map, ZoneLayout zones, BootOptions options) {
+        long baseOverride = options.swiotlbBase();
         KernelVersion v = kernel.version();
         SwiotlbParams params = SwiotlbParams.NONE;
         String value = cmdline.get("swiotlb");
@@ -277,6 +278,10 @@ public final class Machine {
             try {
                 params = SwiotlbParams.parse(value, v);
             } catch (IllegalArgumentException e) {
+                if (KernelCmdline.parse(options.extraCmdline()).get("swiotlb") != null) {
+                    // the value came with the boot options (the CLI's --cmdline), not from the profile file
+                    throw new InputException("kernel command line", 0, null, e.getMessage());
+                }
                 throw new InputException(profile.file(), profile.lineOf("cmdline"), "cmdline", e.getMessage());
             }
         }
@@ -334,7 +339,9 @@ public final class Machine {
         return result;
     }
 
-    private void addDevice(PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
+    /** Sets up the device {@code devices[index]} of the profile. */
+    private void addDevice(int index, PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
+        String field = "devices[" + index + "]";
         Device dev = new Device(spec.name(), spec.bus());
         dev.setDriverName(spec.driver());
         if (!spec.dmaRanges().isEmpty()) {
@@ -345,8 +352,8 @@ public final class Machine {
             } else {
                 throw new InputException(
                         profile.file(),
-                        0,
-                        "devices." + spec.name() + ".dma_ranges",
+                        profile.lineOf(field + ".dma_ranges"),
+                        field + ".dma_ranges",
                         kernel.version() + " supports one dma-range per device (dma_pfn_offset); dma_range_map"
                                 + " with several regions needs 5.10 or later");
             }
@@ -364,7 +371,7 @@ public final class Machine {
         try {
             arch.setupDmaOps(dev, coherent, nativeOps);
         } catch (IllegalArgumentException e) {
-            throw new InputException(profile.file(), 0, "devices." + spec.name() + ".coherent", e.getMessage());
+            throw new InputException(profile.file(), 0, field + ".coherent", e.getMessage());
         }
         swiotlb.attach(dev);
         if (spec.coherentPool() != null) {

@@ -42,6 +42,9 @@ public final class Platforms {
         } catch (java.io.IOException e) {
             throw new InputException(nameOrPath, 0, null, "cannot read: " + e.getMessage());
         }
+        if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml")) {
+            throw new InputException(nameOrPath, 0, null, "no such profile file"); // as load() says it
+        }
         throw new IllegalArgumentException("unknown platform '" + nameOrPath + "' (built-in: "
                 + String.join(", ", BUILT_IN) + ", or a path to a profile .yaml)");
     }

@@ -229,7 +229,7 @@ public final class ProfileLoader {
         Set<String> names = new HashSet<>();
         if (devs != null) {
             for (YamlNode d : devs.elements()) {
-                PlatformProfile.DeviceSpec spec = device(d, arch, ram, mmio);
+                PlatformProfile.DeviceSpec spec = device(d, arch, ram, mmio, lines);
                 if (!names.add(spec.name())) {
                     throw d.get("name").error("duplicate device name " + spec.name());
                 }
@@ -385,7 +385,11 @@ public final class ProfileLoader {
     }
 
     private static PlatformProfile.DeviceSpec device(
-            YamlNode d, ArchKind arch, List<PlatformProfile.Range> ram, List<PlatformProfile.Range> mmio) {
+            YamlNode d,
+            ArchKind arch,
+            List<PlatformProfile.Range> ram,
+            List<PlatformProfile.Range> mmio,
+            Map<String, Integer> lines) {
         d.checkKeys(
                 "name",
                 "bus",
@@ -424,6 +428,7 @@ public final class ProfileLoader {
         long busLimit = d.size("bus_dma_limit", 0);
         List<DmaRangeMap.Region> dmaRanges = new ArrayList<>();
         if (d.has("dma_ranges")) {
+            lines.put(d.path() + ".dma_ranges", d.get("dma_ranges").line()); // boot rejects several before 5.10
             for (YamlNode r : d.get("dma_ranges").elements()) {
                 r.checkKeys("cpu", "dma", "size");
                 long size = r.size("size");

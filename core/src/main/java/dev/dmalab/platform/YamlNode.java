@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * A YAML document as a tree whose every node knows its file, line and dotted path, so that any error about it
@@ -62,7 +63,7 @@ public final class YamlNode {
             if (t == null) {
                 throw new InputException(file, 1, null, "the file is empty");
             }
-            YamlNode root = read(file, "", p, t);
+            YamlNode root = read(file, "", p, t, 0);
             if (root.kind != Kind.MAP) {
                 throw new InputException(file, root.line, null, "expected a mapping at the top level");
             }
@@ -74,12 +75,28 @@ public final class YamlNode {
             int line = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null
                     ? jpe.getLocation().getLineNr()
                     : 0;
+            // SnakeYAML knows where the problem is (Jackson's location is where its parser stood, often a line
+            // earlier) and what it is (the message's first line is only the context, "while scanning ...").
+            if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null && m.getProblem() != null) {
+                line = m.getProblemMark().getLine() + 1;
+                msg = m.getProblem().lines().findFirst().orElse("");
+                if (m.getContext() != null && m.getContextMark() != null) {
+                    msg += " (" + m.getContext() + " started at line "
+                            + (m.getContextMark().getLine() + 1) + ")";
+                }
+            }
             throw new InputException(file, line, null, "not valid YAML: " + msg);
         }
     }
 
-    private static YamlNode read(String file, String path, JsonParser p, JsonToken t) throws IOException {
-        int line = p.currentTokenLocation().getLineNr();
+    /**
+     * Reads the node starting at token {@code t}. {@code ownKeyLine} is the line of the key whose value this is (0 for
+     * list elements and the root): errors about a value name its key's line, also when the value is a block mapping
+     * or list that starts on the next line.
+     */
+    private static YamlNode read(String file, String path, JsonParser p, JsonToken t, int ownKeyLine)
+            throws IOException {
+        int line = ownKeyLine > 0 ? ownKeyLine : p.currentTokenLocation().getLineNr();
         switch (t) {
             case START_OBJECT -> {
                 Map<String, YamlNode> m = new LinkedHashMap<>();
@@ -91,7 +108,7 @@ public final class YamlNode {
                     if (m.containsKey(key)) {
                         throw new InputException(file, keyLine, childPath, "duplicate key");
                     }
-                    m.put(key, read(file, childPath, p, p.nextToken()));
+                    m.put(key, read(file, childPath, p, p.nextToken(), keyLine));
                 }
                 return new YamlNode(file, path, line, Kind.MAP, m, null, null);
             }
@@ -100,7 +117,7 @@ public final class YamlNode {
                 JsonToken e;
                 int i = 0;
                 while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
-                    l.add(read(file, path + "[" + i + "]", p, e));
+                    l.add(read(file, path + "[" + i + "]", p, e, 0));
                     i++;
                 }
                 return new YamlNode(file, path, line, Kind.LIST, null, l, null);
@@ -172,7 +189,9 @@ public final class YamlNode {
         requireMap();
         YamlNode n = map.get(key);
         if (n == null || n.kind == Kind.NULL) {
-            throw new InputException(file, line, path.isEmpty() ? key : path + "." + key, "missing required field");
+            // an empty value ("memory:") is reported at its own line, an absent key at its mapping's
+            throw new InputException(
+                    file, n == null ? line : n.line, path.isEmpty() ? key : path + "." + key, "missing required field");
         }
         return n;
     }

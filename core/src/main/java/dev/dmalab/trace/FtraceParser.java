@@ -134,9 +134,9 @@ public final class FtraceParser implements AutoCloseable {
             throw bad("no task-pid before the [cpu] column");
         }
         String comm = head.substring(0, dash).strip();
-        int pid = Integer.parseInt(head.substring(dash + 1));
+        int pid = parseInt(head.substring(dash + 1), "pid");
         int rb = line.indexOf(']', lb);
-        int cpu = Integer.parseInt(line.substring(lb + 2, rb));
+        int cpu = parseInt(line.substring(lb + 2, rb), "cpu");
         int p = rb + 1;
         while (p < line.length() && line.charAt(p) == ' ') {
             p++;
@@ -183,18 +183,31 @@ public final class FtraceParser implements AutoCloseable {
         return true;
     }
 
+    /** A decimal column of the prefix that must fit an int. */
+    private int parseInt(String digits, String what) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw bad(what + " " + digits + " is out of range");
+        }
+    }
+
     private long parseTimestamp(String t) {
         int dot = t.indexOf('.');
-        if (dot <= 0 || !isDigits(t, 0, dot) || !isDigits(t, dot + 1, t.length())) {
+        if (dot <= 0 || !isDigits(t, 0, dot) || !isDigits(t, dot + 1, t.length()) || t.length() - dot - 1 > 9) {
             throw bad("bad timestamp '" + t + "'");
         }
-        long secs = Long.parseLong(t.substring(0, dot));
-        String frac = t.substring(dot + 1);
-        long ns = Long.parseLong(frac);
-        for (int i = frac.length(); i < 9; i++) {
-            ns *= 10;
+        try {
+            long secs = Long.parseLong(t.substring(0, dot));
+            String frac = t.substring(dot + 1);
+            long ns = Long.parseLong(frac);
+            for (int i = frac.length(); i < 9; i++) {
+                ns *= 10;
+            }
+            return Math.addExact(Math.multiplyExact(secs, 1_000_000_000L), ns);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw bad("timestamp '" + t + "' is out of range");
         }
-        return secs * 1_000_000_000L + ns;
     }
 
     private TraceEvent parsePayload(String name, String payload) {
