@@ -32,8 +32,8 @@ class ArchitectureTest {
 
     /** Third-party libraries a package may use beyond the JDK. */
     private static final Map<String, List<String>> LIBRARIES = Map.of(
-            "platform", List.of("com.fasterxml.jackson.."),
-            "scenario", List.of("com.fasterxml.jackson.."),
+            "platform", List.of("com.fasterxml.jackson..", "org.yaml.snakeyaml.."),
+            "scenario", List.of("com.fasterxml.jackson..", "org.yaml.snakeyaml.."),
             "trace", List.of("org.tukaani.xz.."));
 
     private static JavaClasses model;

@@ -60,7 +60,7 @@ final class RunCommand implements Callable<Integer> {
             description = "Write the run's dma:*/swiotlb:* events to FILE in the kernel's ftrace text format.")
     Path trace;
 
-    @Option(names = "--dmesg", description = "Print the modelled kernel log.")
+    @Option(names = "--dmesg", description = "Print the modelled kernel log (with --json: a \"dmesg\" field).")
     boolean dmesg;
 
     @Option(names = "--json", description = "Print the result as one JSON object.")
@@ -98,7 +98,11 @@ final class RunCommand implements Callable<Integer> {
         }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
-            o.println(Json.write(toJson(r, machine)));
+            ObjectNode node = toJson(r, machine);
+            if (dmesg) {
+                node.put("dmesg", machine.kernel().printk().dmesg());
+            }
+            o.println(Json.write(node));
         } else {
             print(o, r, machine);
             if (dmesg) {

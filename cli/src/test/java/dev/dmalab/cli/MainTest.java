@@ -262,6 +262,18 @@ class MainTest {
     }
 
     @Test
+    void runJsonWithDmesgCarriesTheKernelLogAsAField() throws IOException {
+        JsonNode j = singleJson(Cli.run("run", "streaming-roundtrip", "-p", "arm64-virt", "--json", "--dmesg")
+                .out());
+        assertThat(j.get("dmesg").asText())
+                .contains("software IO TLB: mapped [mem 0x00000000b9600000-0x00000000b9800000] (2MB)");
+        assertThat(singleJson(Cli.run("run", "streaming-roundtrip", "-p", "arm64-virt", "--json")
+                                .out())
+                        .has("dmesg"))
+                .isFalse();
+    }
+
+    @Test
     void runJsonIsTheSameForTheSameSeed() {
         String a = Cli.run("run", "streaming-roundtrip-nosync", "-p", "rpi4", "--json")
                 .out();
