@@ -158,7 +158,8 @@ public final class DmaApi {
 
     /** A call through the table: a NULL table (or, where the kernel does not check, a NULL callback) oopses. */
     private DmaMapOps table(DmaMapOps ops, DmaMapOps.Op op) {
-        return kernel.deref(ops, DmaMapOps.memberOffset(op, hasMappingErrorOp));
+        return kernel.deref(
+                ops, DmaMapOps.memberOffset(op, hasMappingErrorOp, kernel.arch().pointerBits() / 8));
     }
 
     private void validDirection(Direction dir) {
