@@ -592,8 +592,11 @@ public final class DmaApi {
      * {@code dma_alloc_attrs}: returns the CPU address (0 = NULL) and stores the bus address in {@code
      * dmaHandle[0]}.
      */
-    @KernelFunction("dma_alloc_attrs")
+    @KernelFunction(value = "dma_alloc_attrs", inlineBefore = "5.0-rc1")
     public long allocAttrs(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
+        if (!bypass && getDmaOps(dev) == null) {
+            throw kernel.bug("include/linux/dma-mapping.h"); // 4.20's inline dma_alloc_attrs: BUG_ON(!ops)
+        }
         if (dev.coherentDmaMask() == 0) {
             kernel.printk().warnOnce("dma_alloc_attrs:no_mask", "WARN_ON_ONCE(!dev->coherent_dma_mask)");
         }
@@ -686,8 +689,11 @@ public final class DmaApi {
     }
 
     /** {@code dma_free_attrs}. */
-    @KernelFunction("dma_free_attrs")
+    @KernelFunction(value = "dma_free_attrs", inlineBefore = "5.0-rc1")
     public void freeAttrs(Device dev, long size, long cpuAddr, long dmaHandle, long attrs) {
+        if (!bypass && getDmaOps(dev) == null) {
+            throw kernel.bug("include/linux/dma-mapping.h"); // 4.20's inline dma_free_attrs: BUG_ON(!ops)
+        }
         DmaCoherentMem pool = dev.dmaMem();
         if (pool != null && cpuAddr != 0 && pool.containsVirt(cpuAddr)) {
             int pageno = (int) ((cpuAddr - pool.virtBase())
