@@ -238,7 +238,7 @@ public final class DmaDirect implements DirectBackend {
             }
             kernel.printk()
                     .warnOnce(
-                            "dma_direct_map_page:overflow:" + dev.name(),
+                            "dma_direct_map_page:overflow",
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;
@@ -272,10 +272,10 @@ public final class DmaDirect implements DirectBackend {
     private void reportAddr(Device dev, long dma, long size) {
         Printk log = kernel.printk();
         if (!dev.hasDmaMask()) {
-            log.warnOnce("report_addr:nomask:" + dev.name(), dev.logPrefix() + "DMA map on device without dma_mask");
+            log.warnOnce("report_addr:nomask", dev.logPrefix() + "DMA map on device without dma_mask");
         } else if (Bits.ule(Bits.dmaBitMask(32), dev.dmaMask()) || dev.busDmaLimit() != 0) {
             log.warnOnce(
-                    "report_addr:overflow:" + dev.name(),
+                    "report_addr:overflow",
                     dev.logPrefix() + "overflow " + Bits.hex16(dma) + "+" + size + " of DMA mask "
                             + Bits.hex(dev.dmaMask()) + " bus mask " + Bits.hex(dev.busDmaLimit()));
         }
@@ -439,7 +439,7 @@ public final class DmaDirect implements DirectBackend {
         if (!DmaAddress.dmaCapable(dev, dma, size, false)) {
             kernel.printk()
                     .warnOnce(
-                            "dma_direct_map_resource:" + dev.name(),
+                            "dma_direct_map_resource",
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;

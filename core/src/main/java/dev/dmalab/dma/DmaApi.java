@@ -168,9 +168,10 @@ public final class DmaApi {
         }
     }
 
-    private boolean noDmaMask(Device dev) {
+    /** {@code WARN_ON_ONCE(!dev->dma_mask)} at {@code site} (each call site has its own once-flag). */
+    private boolean noDmaMask(Device dev, String site) {
         if (warnNoMask && !dev.hasDmaMask()) {
-            kernel.printk().warnOnce("dma_map_page_attrs:no_dma_mask:" + dev.name(), "WARN_ON_ONCE(!dev->dma_mask)");
+            kernel.printk().warnOnce(site + ":no_dma_mask", "WARN_ON_ONCE(!dev->dma_mask)");
             return true;
         }
         return false;
@@ -191,7 +192,7 @@ public final class DmaApi {
     public long mapPageAttrs(Device dev, long pagePhys, long offset, long size, Direction dir, long attrs) {
         validDirection(dir);
         long addr;
-        if (noDmaMask(dev)) {
+        if (noDmaMask(dev, "dma_map_page_attrs")) {
             addr = Bits.U64_MAX;
         } else {
             DmaMapOps ops = getDmaOps(dev);
@@ -284,7 +285,7 @@ public final class DmaApi {
         if (nents < 1 || nents > sg.nents()) {
             throw new IllegalArgumentException("nents " + nents + " outside the list's " + sg.nents() + " entries");
         }
-        if (noDmaMask(dev)) {
+        if (noDmaMask(dev, "__dma_map_sg_attrs")) {
             return 0;
         }
         DmaMapOps ops = getDmaOps(dev);
@@ -411,7 +412,7 @@ public final class DmaApi {
             }
         } else if (kernel.has(Feature.MAP_RESOURCE_WARN_ON_RAM) && ram) {
             kernel.printk().warnOnce("dma_map_resource:ram", "WARN_ON_ONCE(pfn_valid(PHYS_PFN(phys_addr)))");
-        } else if (!noDmaMask(dev)) {
+        } else if (!noDmaMask(dev, "dma_map_resource")) {
             addr = switch (routeMap(dev, ops)) {
                 case ROUTE_DIRECT -> direct.mapResource(dev, phys, size, dir, attrs);
                 case ROUTE_IOMMU -> iommu().mapResource(dev, phys, size, dir, attrs);
