@@ -69,6 +69,23 @@ public final class TestMachines {
         return b;
     }
 
+    /**
+     * Asserts two byte arrays are equal, reporting the first differing offset instead of both arrays (which can be
+     * megabytes).
+     */
+    public static void assertBytes(byte[] actual, byte[] expected, String what) {
+        if (actual.length != expected.length) {
+            throw new AssertionError(what + ": length " + actual.length + ", expected " + expected.length);
+        }
+        for (int i = 0; i < actual.length; i++) {
+            if (actual[i] != expected[i]) {
+                throw new AssertionError(String.format(
+                        "%s: first difference at offset %d of %d: 0x%02x, expected 0x%02x",
+                        what, i, actual.length, actual[i] & 0xff, expected[i] & 0xff));
+            }
+        }
+    }
+
     /** A buffer of {@code len} copies of {@code value}. */
     public static byte[] filled(int len, int value) {
         byte[] b = new byte[len];
