@@ -3,6 +3,7 @@ package dev.dmalab.direct;
 import dev.dmalab.arch.Arch;
 import dev.dmalab.cache.MemAttr;
 import dev.dmalab.device.Device;
+import dev.dmalab.device.DmaCoherentMem;
 import dev.dmalab.dma.DirectBackend;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAddress;
@@ -638,12 +639,24 @@ public final class DmaDirect implements DirectBackend {
         long userCount = vma.pages(pageSize.shift());
         long count = Bits.alignUp(size, pageSize.bytes()) >>> pageSize.shift();
         long off = vma.vmPgoff();
-        if (off >= count || userCount > count - off) {
-            return -Errno.ENXIO;
-        }
         Vma.Prot prot = dev.dmaCoherent()
                 ? Vma.Prot.CACHED
                 : DmaAttrs.has(attrs, DmaAttrs.WRITE_COMBINE) ? Vma.Prot.WRITECOMBINE : Vma.Prot.NONCACHED;
+        DmaCoherentMem pool = dev.dmaMem();
+        if (pool != null
+                && pool.containsVirt(cpuAddr)
+                && Bits.ule(cpuAddr - pool.virtBase() + size, pool.sizeBytes())) {
+            // dma_mmap_from_dev_coherent: the pool's own pages (pfn_base + page), not the bus address.
+            if (off >= count || userCount > count - off) {
+                return -Errno.ENXIO;
+            }
+            long start = (cpuAddr - pool.virtBase()) >>> pageSize.shift();
+            vma.remap(pageSize.pfnDown(pool.physBase()) + start + off, userCount, prot);
+            return 0;
+        }
+        if (off >= count || userCount > count - off) {
+            return -Errno.ENXIO;
+        }
         long pfn = pageSize.pfnDown(DmaAddress.dmaToPhys(dev, dmaAddr));
         vma.remap(pfn + off, userCount, prot);
         return 0;
