@@ -131,6 +131,27 @@ class DmaApiCoherentTest {
     }
 
     @Test
+    void mmapOfPoolMemoryMapsThePoolsPagesNotTheBusAddress() {
+        // dma_direct_mmap asks dma_mmap_from_dev_coherent first: pfn = pfn_base + page + vm_pgoff. The handle is
+        // the device's view (device_base 0x10000000), which says nothing about where the pool is in RAM.
+        Machine m = pools(KernelVersion.V6_12);
+        Device vpu = m.device("a000000.vpu");
+        long[] h = new long[1];
+        m.dma().allocCoherent(vpu, 8192, h, Gfp.GFP_KERNEL); // pages 0-1
+        long va = m.dma().allocCoherent(vpu, 8192, h, Gfp.GFP_KERNEL); // pages 2-3
+        assertThat(h[0]).isEqualTo(0x10002000L);
+
+        Vma vma = new Vma(0x7f0000000000L, 0x7f0000001000L, 1);
+        assertThat(m.dma().mmapAttrs(vpu, vma, va, h[0], 8192, 0)).isZero();
+
+        assertThat(vma.mappedPfn()).isEqualTo((0x50000000L >>> 12) + 2 + 1);
+        assertThat(vma.mappedPages()).isEqualTo(1);
+        assertThat(m.dma().mmapAttrs(vpu, new Vma(0x7f0000000000L, 0x7f0000002000L, 1), va, h[0], 8192, 0))
+                .as("past the end of the allocation")
+                .isEqualTo(-Errno.ENXIO);
+    }
+
+    @Test
     void poolAllocationsAreTracedIn612yButTheirFreesAreNot() {
         Machine m = pools(KernelVersion.V6_12);
         Device vpu = m.device("a000000.vpu");
