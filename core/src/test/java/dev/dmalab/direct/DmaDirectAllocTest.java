@@ -17,6 +17,7 @@ import dev.dmalab.device.Device;
 import dev.dmalab.dma.DmaAttrs;
 import dev.dmalab.dma.Gfp;
 import dev.dmalab.kernel.KernelVersion;
+import dev.dmalab.kernel.Printk;
 import dev.dmalab.memory.Zone;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.testing.TestMachines;
@@ -202,6 +203,48 @@ class DmaDirectAllocTest {
                 .isEqualTo(va);
         assertThat(h2[0]).isEqualTo(h[0]);
         assertThat(m.memory().pages().totalFreePages()).isEqualTo(freePages);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5.0", "5.4"})
+    void before58TheSingleAtomicPoolComesFromTheLowestZone(String version) {
+        // Before the per-zone pools of 5.8 there is one 256 KiB pool, allocated from the lowest zone so that it
+        // suits any device (arm64 5.0: dma_atomic_pool_init(GFP_DMA32, ...); 5.2-5.7: dma_atomic_pool_gfp()).
+        // arm64 before 5.5 has no ZONE_DMA, so it sits in ZONE_DMA32, below 4 GiB, where a 32-bit device reaches it.
+        Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.parse(version));
+        Device dev = m.device("fa000000.sata");
+        long freePages = m.memory().pages().totalFreePages();
+        long[] h = new long[1];
+
+        long va = alloc(m, dev, 4096, Gfp.GFP_ATOMIC, 0, h);
+
+        assertThat(va).isNotZero();
+        assertThat(h[0] + 4095).isLessThanOrEqualTo(0xffffffffL);
+        assertThat(m.addressSpace().attrOf(va)).isEqualTo(MemAttr.NORMAL_NC);
+        assertThat(m.memory().pages().totalFreePages()).isEqualTo(freePages);
+        assertThat(m.kernel().printk().lines())
+                .extracting(Printk.Line::text)
+                .contains("DMA: preallocated 256 KiB pool for atomic allocations");
+    }
+
+    @Test
+    void anExhaustedAtomicPoolFailsRatherThanSleeping() {
+        Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.V6_12);
+        Device dev = m.device("fa000000.sata");
+        // Each 6.12 pool is 512 KiB here (128 KiB per GiB of RAM, 4 GiB): 1 MiB fits in none of them.
+        assertThat(alloc(m, dev, 1 << 20, Gfp.GFP_ATOMIC, 0, new long[1])).isZero();
+        assertThat(alloc(m, dev, 1 << 20, Gfp.GFP_KERNEL, 0, new long[1]))
+                .as("blocking: remap allowed")
+                .isNotZero();
+    }
+
+    @Test
+    void zoneFlagsFromTheDriverAreIgnored() {
+        // dma_alloc_attrs strips __GFP_DMA/__GFP_DMA32/__GFP_HIGHMEM: "let the implementation decide".
+        Machine m = TestMachines.boot("x86-q35", KernelVersion.V6_12);
+        long[] h = new long[1];
+        alloc(m, m.device("0000:00:03.0"), 4096, Gfp.GFP_KERNEL | Gfp.DMA, 0, h);
+        assertThat(m.memory().zones().zoneOf(h[0])).isEqualTo(Zone.DMA32);
     }
 
     @Test
