@@ -892,11 +892,16 @@ public final class DmaApi {
     @KernelFunction("dma_supported")
     public boolean dmaSupported(Device dev, long mask) {
         DmaMapOps ops = getDmaOps(dev);
-        int route = route(dev, ops, mask);
-        if (route == ROUTE_IOMMU) {
+        if (iommuDirectCalls && dev.dmaIommu()) {
+            if (ops != null) {
+                kernel.printk().warn("WARNING: at kernel/dma/mapping.c dma_supported: WARN_ON(ops)");
+                return false;
+            }
             return true;
         }
-        if (route == ROUTE_DIRECT) {
+        // Not dma_go_direct(): an ops table is always asked, even one whose device may bypass it (->dma_supported
+        // is what sets and clears dma_ops_bypass).
+        if (bypass && ops == null) {
             return direct.dmaSupported(dev, mask) != 0;
         }
         if (!bypass && ops == null) {
