@@ -51,6 +51,34 @@ class DmaApiRoutingTest {
     }
 
     @Test
+    void dmaSupportedAlwaysAsksTheOpsEvenWhenTheyAreBypassed() {
+        // mapping.c (5.10+): "->dma_supported sets and clears the bypass flag, so ignore it here and always call
+        // into the method if there is one" - dma_go_direct() is not consulted.
+        Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.V6_12);
+        Device nvme = m.device("0000:01:00.0");
+        RecordingOps ops = RecordingOps.full();
+        ops.supported = 0;
+        nvme.setDmaOps(ops);
+        nvme.setDmaOpsBypass(true);
+
+        assertThat(m.dma().dmaSupported(nvme, -1L)).isFalse();
+        assertThat(ops.calls).containsExactly("DMA_SUPPORTED");
+        assertThat(m.dma().setMask(nvme, -1L)).isEqualTo(-Errno.EIO);
+    }
+
+    @Test
+    void aDmaIommuDeviceWithOpsIsRefused() {
+        // use_dma_iommu() with dev->dma_ops set: WARN_ON(ops), return false.
+        Machine m = TestMachines.boot("arm64-virt", KernelVersion.V6_12);
+        Device dev = m.device("0000:00:03.0");
+        m.dma().setIommuBackend(RecordingOps.full());
+        dev.setDmaIommu(true);
+        assertThat(m.dma().dmaSupported(dev, -1L)).isTrue();
+        dev.setDmaOps(RecordingOps.full());
+        assertThat(m.dma().dmaSupported(dev, -1L)).isFalse();
+    }
+
+    @Test
     void in54OpsBypassDoesNotExist() {
         Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.V5_4);
         Device nvme = m.device("0000:01:00.0");
@@ -69,10 +97,10 @@ class DmaApiRoutingTest {
         RecordingOps ops = RecordingOps.full();
         m.dma().setIommuBackend(iommu);
         dev.setDmaIommu(true);
-        dev.setDmaOps(ops);
         dev.setDmaCoherent(false); // so that dma_set_mask leaves dma_skip_sync clear
         assertThat(m.dma().setMask(dev, -1L)).isZero();
         assertThat(dev.dmaSkipSync()).isFalse();
+        dev.setDmaOps(ops); // a table is ignored: dma-iommu comes first
 
         m.dma().mapPageAttrs(dev, 0x50000000L, 0, 64, Direction.TO_DEVICE, 0);
         m.dma().syncSingleForCpu(dev, RecordingOps.MAPPED, 64, Direction.TO_DEVICE);
@@ -80,8 +108,7 @@ class DmaApiRoutingTest {
 
         assertThat(iommu.calls).containsExactly("MAP_PAGE", "SYNC_SINGLE_FOR_CPU", "UNMAP_PAGE");
         assertThat(ops.calls).isEmpty();
-        // use_dma_iommu: every mask is supported, 32 bits required (b348b6d17fd1), never addressing-limited.
-        assertThat(m.dma().dmaSupported(dev, 0xffffffL)).isTrue();
+        // use_dma_iommu: 32 bits required (b348b6d17fd1), never addressing-limited.
         assertThat(m.dma().getRequiredMask(dev)).isEqualTo(0xffffffffL);
         assertThat(m.dma().addressingLimited(dev)).isFalse();
         assertThat(m.dma().maxMappingSize(dev)).isEqualTo(65536);
