@@ -24,10 +24,12 @@ class PrintkTest {
         assertThat(log.suppressed()).isEqualTo(5);
         assertThat(log.ratelimit("another_site")).as("sites are independent").isTrue();
 
-        // The window is measured from its first message (t = 0): at 4.999 s still closed, at 5 s open again.
-        clock.advanceTo(4_999_999_999L);
-        assertThat(log.ratelimit("swiotlb_tbl_map_single")).isFalse();
+        // The window is measured from its first message (t = 0) and reopens only once time is strictly after
+        // begin + interval (___ratelimit: time_is_before_jiffies(rs->begin + rs->interval)): still closed at
+        // exactly 5 s, open just after.
         clock.advanceTo(5_000_000_000L);
+        assertThat(log.ratelimit("swiotlb_tbl_map_single")).isFalse();
+        clock.advanceTo(5_000_000_001L);
         assertThat(log.ratelimit("swiotlb_tbl_map_single")).isTrue();
         assertThat(log.suppressed()).isEqualTo(6);
     }
