@@ -53,6 +53,19 @@ class DmaApiMaskTest {
         assertThat(m54.dma().getRequiredMask(m54.device("fe340000.mmc"))).isEqualTo(0x1ffffffffL);
     }
 
+    @Test
+    void before510TheRequiredMaskIsClampedToTheBusMask() {
+        // 5.0 dma_direct_get_required_mask: d = phys_to_dma(last page) = 0x7ffd0000, then clamped to a smaller
+        // bus_dma_mask 0x1ffffff -> 0x1ffffff. 6.12 has no clamp: 0x7fffffff.
+        Machine m50 = TestMachines.boot("x86-q35", KernelVersion.V5_0);
+        Machine m612 = TestMachines.boot("x86-q35", KernelVersion.V6_12);
+        for (Machine m : List.of(m50, m612)) {
+            m.device("0000:00:05.0").setBusDmaLimit(0x1ffffffL);
+        }
+        assertThat(m50.dma().getRequiredMask(m50.device("0000:00:05.0"))).isEqualTo(0x1ffffffL);
+        assertThat(m612.dma().getRequiredMask(m612.device("0000:00:05.0"))).isEqualTo(0x7fffffffL);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // dma_supported
 
