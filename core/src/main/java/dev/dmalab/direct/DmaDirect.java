@@ -530,6 +530,15 @@ public final class DmaDirect implements DirectBackend {
         }
     }
 
+    /**
+     * Whether {@code DMA_ATTR_NO_KERNEL_MAPPING} takes the cookie path: in dma-direct from 5.3; before, only in the
+     * arch remap allocator that non-coherent devices use ({@code kernel/dma/remap.c} {@code arch_dma_alloc}).
+     */
+    private boolean noKernelMapping(Device dev, long attrs) {
+        return DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)
+                && (kernel.has(Feature.DIRECT_NO_KERNEL_MAPPING) || !dev.dmaCoherent());
+    }
+
     @Override
     @KernelFunction("dma_direct_alloc")
     public long alloc(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
@@ -537,7 +546,7 @@ public final class DmaDirect implements DirectBackend {
         if (DmaAttrs.has(attrs, DmaAttrs.NO_WARN)) {
             gfp |= Gfp.NOWARN;
         }
-        if (DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)) {
+        if (noKernelMapping(dev, attrs)) {
             long phys = allocPagesInternal(dev, size, gfp & ~Gfp.ZERO);
             if (phys < 0) {
                 return 0;
@@ -602,7 +611,7 @@ public final class DmaDirect implements DirectBackend {
         size = Bits.alignUp(size, pageSize.bytes());
         int order = Bits.getOrder(size, pageSize.shift());
         long phys = DmaAddress.dmaToPhys(dev, dmaHandle);
-        if (DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)) {
+        if (noKernelMapping(dev, attrs)) {
             memory.pages().free(pageSize.pfnDown(phys), order);
             return;
         }

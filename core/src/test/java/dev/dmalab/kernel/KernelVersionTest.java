@@ -50,13 +50,15 @@ class KernelVersionTest {
 
     /**
      * 5.4: dma_max_mapping_size and dma_direct_map_resource (5.1), io_tlb_used (5.1) and the "total/used" full
-     * message (5.2), sg syncs by DMA address, the swiotlb-xen rework; arm32 stopped saving archdata ops.
+     * message (5.2), NO_KERNEL_MAPPING in dma-direct (5.3), sg syncs by DMA address, the swiotlb-xen rework; arm32
+     * stopped saving archdata ops.
      */
     private static final Set<Feature> V5_4 = EnumSet.of(
             DIRECT_BYPASS,
             GLOBAL_MAPPING_ERROR,
             MAX_MAPPING_SIZE,
             MAP_RESOURCE_WARN_ON_RAM,
+            DIRECT_NO_KERNEL_MAPPING,
             DIRECT_MAP_RESOURCE,
             DIRECT_SWIOTLB_FALLBACK,
             DIRECT_REPORT_ADDR,
