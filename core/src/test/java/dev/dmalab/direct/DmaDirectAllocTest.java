@@ -260,6 +260,29 @@ class DmaDirectAllocTest {
     // ---------------------------------------------------------------------------------------------------------
     // DMA_ATTR_NO_KERNEL_MAPPING
 
+    @ParameterizedTest
+    @ValueSource(strings = {"4.20", "5.0-rc2", "5.0", "5.4", "6.12"})
+    void noKernelMappingOnACoherentDevice(String version) {
+        // dma-direct handles DMA_ATTR_NO_KERNEL_MAPPING itself only from 5.3 (d98849aff879): before, a coherent
+        // device's allocation ignores the attribute and gets zeroed linear memory like any other.
+        Machine m = TestMachines.boot("x86-q35", KernelVersion.parse(version));
+        Device dev = m.device("0000:00:03.0");
+        long[] h = new long[1];
+        long first = alloc(m, dev, 4096, Gfp.GFP_KERNEL, 0, h);
+        long phys = h[0];
+        m.dma().freeAttrs(dev, 4096, first, phys, 0);
+        cpuWritePhys(m, phys, filled(4096, 0x33));
+
+        long cookie = alloc(m, dev, 4096, Gfp.GFP_KERNEL, DmaAttrs.NO_KERNEL_MAPPING, h);
+
+        assertThat(h[0]).isEqualTo(phys);
+        boolean zeroed = !version.equals("5.4") && !version.equals("6.12");
+        assertBytes(deviceRead(m, dev, h[0], 4096), zeroed ? new byte[4096] : filled(4096, 0x33), "memory behind it");
+        m.dma().freeAttrs(dev, 4096, cookie, h[0], DmaAttrs.NO_KERNEL_MAPPING);
+        assertThat(m.memory().pages().isAllocated(m.memory().pageSize().pfnDown(phys)))
+                .isFalse();
+    }
+
     @Test
     void noKernelMappingSkipsTheRemapAndTheZeroingButStillCleansTheAlias() {
         Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.V6_12);
