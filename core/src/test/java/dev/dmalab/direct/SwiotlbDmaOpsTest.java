@@ -10,6 +10,7 @@ import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaEvent;
 import dev.dmalab.dma.DmaMapOps;
 import dev.dmalab.dma.Gfp;
+import dev.dmalab.dma.ScatterList;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.memory.PageAllocator;
 import dev.dmalab.memory.Zone;
@@ -48,6 +49,25 @@ class SwiotlbDmaOpsTest {
         long va = m.dma().allocCoherent(dev, 4096, new long[1], Gfp.GFP_KERNEL);
 
         assertThat(va).isZero();
+        assertThat(m.swiotlb().defaultMem().used()).isZero();
+    }
+
+    @Test
+    void aFailedScatterlistUnmapsWhatItMappedAndZeroesTheFirstLength() {
+        // swiotlb_map_sg_attrs: on a failed entry, unmap the first i with SKIP_CPU_SYNC, sg_dma_len(sgl) = 0,
+        // return 0.
+        Machine m = TestMachines.boot("arm64-noncoherent", KernelVersion.V4_20);
+        Device dev = m.device("fa000000.sata");
+        dev.setBusDmaLimit(0xfbffffffL); // the pool (top-down below 4 GiB) is out of reach; low RAM is not
+        long pool = m.swiotlb().defaultMem().defpool().start();
+        assertThat(pool).isGreaterThan(0xfbffffffL);
+        long low = m.allocKernelPages(0, Zone.DMA32);
+        long high = m.allocKernelPages(0, Zone.NORMAL);
+        ScatterList sg = new ScatterList(2).add(low, 0, 4096).add(high, 0, 4096);
+
+        assertThat(m.dma().mapSgAttrs(dev, sg, 2, Direction.TO_DEVICE, 0)).isZero();
+
+        assertThat(sg.dmaLength(0)).isZero();
         assertThat(m.swiotlb().defaultMem().used()).isZero();
     }
 
