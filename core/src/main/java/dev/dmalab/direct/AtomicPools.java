@@ -14,7 +14,8 @@ import java.util.function.LongPredicate;
  * remap but cannot sleep ({@code GFP_ATOMIC} on a non-coherent device). One pool each for the kernel, ZONE_DMA32
  * and ZONE_DMA, each {@code max(128 KiB, totalram / 8192 pages)} (capped at a MAX_ORDER block); before 5.8 a single
  * 256 KiB pool ({@code kernel/dma/remap.c}). A request tries the pool matching its zone flags, then the next lower
- * one ({@code dma_guess_pool}), and takes the first block whose address the device can reach.
+ * one ({@code dma_guess_pool}), and takes the first block whose address the device can reach. The single pre-5.8
+ * pool is allocated from the lowest zone the kernel has ({@code dma_atomic_pool_gfp()}).
  *
  * <p>Allocation within a pool is first fit at page granularity, as {@code gen_pool_alloc} with {@code
  * gen_pool_first_fit} and a PAGE_SIZE minimum order. Deliberate difference: pools are not expanded by the
@@ -98,7 +99,16 @@ public final class AtomicPools {
             size = 256 * 1024;
         }
         int order = Bits.getOrder(size, ps.shift());
-        p.kernel = p.make("kernel", pages, order, Zone.NORMAL, ps);
+        if (!perZone) {
+            // dma_atomic_pool_gfp(): the single pool comes from the lowest zone the kernel has (arm64 5.0 passes
+            // GFP_DMA32 itself), so that it suits any device.
+            Zone lowest = pages.zones().exists(Zone.DMA)
+                    ? Zone.DMA
+                    : pages.zones().exists(Zone.DMA32) ? Zone.DMA32 : Zone.NORMAL;
+            p.kernel = p.make("atomic", pages, order, lowest, ps);
+        } else {
+            p.kernel = p.make("kernel", pages, order, Zone.NORMAL, ps);
+        }
         if (perZone) {
             if (pages.zones().exists(Zone.DMA) && pages.managedPages(Zone.DMA) > 0) {
                 p.dma = p.make("DMA", pages, order, Zone.DMA, ps);
@@ -130,11 +140,12 @@ public final class AtomicPools {
             long kib = ((long) p.pages << p.pageSize.shift()) / 1024;
             String flags =
                     switch (p.name) {
-                        case "DMA" -> "GFP_KERNEL|GFP_DMA";
-                        case "DMA32" -> "GFP_KERNEL|GFP_DMA32";
-                        default -> "GFP_KERNEL";
+                        case "DMA" -> "GFP_KERNEL|GFP_DMA ";
+                        case "DMA32" -> "GFP_KERNEL|GFP_DMA32 ";
+                        case "atomic" -> ""; // before 5.8 the message names no gfp
+                        default -> "GFP_KERNEL ";
                     };
-            out.add("DMA: preallocated " + kib + " KiB " + flags + " pool for atomic allocations");
+            out.add("DMA: preallocated " + kib + " KiB " + flags + "pool for atomic allocations");
         }
         return out;
     }

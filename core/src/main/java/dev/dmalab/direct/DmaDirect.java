@@ -3,6 +3,7 @@ package dev.dmalab.direct;
 import dev.dmalab.arch.Arch;
 import dev.dmalab.cache.MemAttr;
 import dev.dmalab.device.Device;
+import dev.dmalab.device.DmaCoherentMem;
 import dev.dmalab.dma.DirectBackend;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAddress;
@@ -240,7 +241,7 @@ public final class DmaDirect implements DirectBackend {
             }
             kernel.printk()
                     .warnOnce(
-                            "dma_direct_map_page:overflow:" + dev.name(),
+                            "dma_direct_map_page:overflow",
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;
@@ -274,10 +275,10 @@ public final class DmaDirect implements DirectBackend {
     private void reportAddr(Device dev, long dma, long size) {
         Printk log = kernel.printk();
         if (!dev.hasDmaMask()) {
-            log.warnOnce("report_addr:nomask:" + dev.name(), dev.logPrefix() + "DMA map on device without dma_mask");
+            log.warnOnce("report_addr:nomask", dev.logPrefix() + "DMA map on device without dma_mask");
         } else if (Bits.ule(Bits.dmaBitMask(32), dev.dmaMask()) || dev.busDmaLimit() != 0) {
             log.warnOnce(
-                    "report_addr:overflow:" + dev.name(),
+                    "report_addr:overflow",
                     dev.logPrefix() + "overflow " + Bits.hex16(dma) + "+" + size + " of DMA mask "
                             + Bits.hex(dev.dmaMask()) + " bus mask " + Bits.hex(dev.busDmaLimit()));
         }
@@ -441,7 +442,7 @@ public final class DmaDirect implements DirectBackend {
         if (!DmaAddress.dmaCapable(dev, dma, size, false)) {
             kernel.printk()
                     .warnOnce(
-                            "dma_direct_map_resource:" + dev.name(),
+                            "dma_direct_map_resource",
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;
@@ -531,6 +532,15 @@ public final class DmaDirect implements DirectBackend {
         }
     }
 
+    /**
+     * Whether {@code DMA_ATTR_NO_KERNEL_MAPPING} takes the cookie path: in dma-direct from 5.3; before, only in the
+     * arch remap allocator that non-coherent devices use ({@code kernel/dma/remap.c} {@code arch_dma_alloc}).
+     */
+    private boolean noKernelMapping(Device dev, long attrs) {
+        return DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)
+                && (kernel.has(Feature.DIRECT_NO_KERNEL_MAPPING) || !dev.dmaCoherent());
+    }
+
     @Override
     @KernelFunction("dma_direct_alloc")
     public long alloc(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
@@ -538,7 +548,7 @@ public final class DmaDirect implements DirectBackend {
         if (DmaAttrs.has(attrs, DmaAttrs.NO_WARN)) {
             gfp |= Gfp.NOWARN;
         }
-        if (DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)) {
+        if (noKernelMapping(dev, attrs)) {
             long phys = allocPagesInternal(dev, size, gfp & ~Gfp.ZERO);
             if (phys < 0) {
                 return 0;
@@ -603,7 +613,7 @@ public final class DmaDirect implements DirectBackend {
         size = Bits.alignUp(size, pageSize.bytes());
         int order = Bits.getOrder(size, pageSize.shift());
         long phys = DmaAddress.dmaToPhys(dev, dmaHandle);
-        if (DmaAttrs.has(attrs, DmaAttrs.NO_KERNEL_MAPPING)) {
+        if (noKernelMapping(dev, attrs)) {
             memory.pages().free(pageSize.pfnDown(phys), order);
             return;
         }
@@ -640,12 +650,24 @@ public final class DmaDirect implements DirectBackend {
         long userCount = vma.pages(pageSize.shift());
         long count = Bits.alignUp(size, pageSize.bytes()) >>> pageSize.shift();
         long off = vma.vmPgoff();
-        if (off >= count || userCount > count - off) {
-            return -Errno.ENXIO;
-        }
         Vma.Prot prot = dev.dmaCoherent()
                 ? Vma.Prot.CACHED
                 : DmaAttrs.has(attrs, DmaAttrs.WRITE_COMBINE) ? Vma.Prot.WRITECOMBINE : Vma.Prot.NONCACHED;
+        DmaCoherentMem pool = dev.dmaMem();
+        if (pool != null
+                && pool.containsVirt(cpuAddr)
+                && Bits.ule(cpuAddr - pool.virtBase() + size, pool.sizeBytes())) {
+            // dma_mmap_from_dev_coherent: the pool's own pages (pfn_base + page), not the bus address.
+            if (off >= count || userCount > count - off) {
+                return -Errno.ENXIO;
+            }
+            long start = (cpuAddr - pool.virtBase()) >>> pageSize.shift();
+            vma.remap(pageSize.pfnDown(pool.physBase()) + start + off, userCount, prot);
+            return 0;
+        }
+        if (off >= count || userCount > count - off) {
+            return -Errno.ENXIO;
+        }
         long pfn = pageSize.pfnDown(DmaAddress.dmaToPhys(dev, dmaAddr));
         vma.remap(pfn + off, userCount, prot);
         return 0;

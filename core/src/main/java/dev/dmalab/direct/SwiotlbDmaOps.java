@@ -29,7 +29,7 @@ import dev.dmalab.util.Bits;
  *       cookie to be all ones, as after "dma-direct: Make DIRECT_MAPPING_ERROR viable for SWIOTLB"; whether that
  *       fix is in 4.20 final is not confirmed (fact sheets, open item).
  *   <li>unmap: arch invalidate, then the swiotlb release with the copy-back; syncs in the kernel's order.
- *   <li>alloc: {@code dma_direct_alloc}, falling back to a buffer carved from the swiotlb pool.
+ *   <li>alloc/free: {@code dma_direct_alloc} / {@code dma_direct_free}, never the bounce pool (fafadcd16595).
  * </ul>
  */
 public final class SwiotlbDmaOps implements DmaMapOps {
@@ -166,38 +166,20 @@ public final class SwiotlbDmaOps implements DmaMapOps {
         }
     }
 
+    /**
+     * {@code ->alloc} is {@code dma_direct_alloc}: since fafadcd16595 ("swiotlb: don't dip into swiotlb pool for
+     * coherent allocations", the same 4.20 series as the arm64 switch to these ops) a failed direct allocation is
+     * not retried from the bounce pool.
+     */
     @Override
-    @KernelFunction("swiotlb_alloc")
     public long alloc(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
-        long va = direct.alloc(dev, size, dmaHandle, gfp, attrs);
-        if (va != 0 || swiotlb.defaultMem().defpool() == null) {
-            return va;
-        }
-        // swiotlb_alloc_buffer: carve the buffer out of the bounce pool.
-        long phys = swiotlb.tblMapSingle50(dev, tblDmaAddr(dev), 0, size, Direction.FROM_DEVICE, DmaAttrs.NO_WARN);
-        if (phys == Bits.U64_MAX) {
-            return 0;
-        }
-        long dma = DmaAddress.physToDma(dev, phys);
-        if (!Bits.ule(dma + size - 1, DmaAddress.coherentLimit(dev))) {
-            swiotlb.tblUnmapSingle(dev, phys, size, Direction.TO_DEVICE, DmaAttrs.SKIP_CPU_SYNC);
-            return 0;
-        }
-        dmaHandle[0] = dma;
-        long linear = cpu.addressSpace().physToVirt(phys);
-        cpu.memset(linear, (byte) 0, size);
-        return linear;
+        return direct.alloc(dev, size, dmaHandle, gfp, attrs);
     }
 
+    /** {@code ->free} is {@code dma_direct_free}. */
     @Override
-    @KernelFunction("swiotlb_free")
     public void free(Device dev, long size, long cpuAddr, long dmaHandle, long attrs) {
-        long phys = DmaAddress.dmaToPhys(dev, dmaHandle);
-        if (swiotlb.findPool(dev, phys) != null) {
-            swiotlb.tblUnmapSingle(dev, phys, size, Direction.TO_DEVICE, DmaAttrs.SKIP_CPU_SYNC);
-        } else {
-            direct.free(dev, size, cpuAddr, dmaHandle, attrs);
-        }
+        direct.free(dev, size, cpuAddr, dmaHandle, attrs);
     }
 
     @Override

@@ -158,7 +158,8 @@ public final class DmaApi {
 
     /** A call through the table: a NULL table (or, where the kernel does not check, a NULL callback) oopses. */
     private DmaMapOps table(DmaMapOps ops, DmaMapOps.Op op) {
-        return kernel.deref(ops, DmaMapOps.memberOffset(op, hasMappingErrorOp));
+        return kernel.deref(
+                ops, DmaMapOps.memberOffset(op, hasMappingErrorOp, kernel.arch().pointerBits() / 8));
     }
 
     private void validDirection(Direction dir) {
@@ -167,9 +168,10 @@ public final class DmaApi {
         }
     }
 
-    private boolean noDmaMask(Device dev) {
+    /** {@code WARN_ON_ONCE(!dev->dma_mask)} at {@code site} (each call site has its own once-flag). */
+    private boolean noDmaMask(Device dev, String site) {
         if (warnNoMask && !dev.hasDmaMask()) {
-            kernel.printk().warnOnce("dma_map_page_attrs:no_dma_mask:" + dev.name(), "WARN_ON_ONCE(!dev->dma_mask)");
+            kernel.printk().warnOnce(site + ":no_dma_mask", "WARN_ON_ONCE(!dev->dma_mask)");
             return true;
         }
         return false;
@@ -190,7 +192,7 @@ public final class DmaApi {
     public long mapPageAttrs(Device dev, long pagePhys, long offset, long size, Direction dir, long attrs) {
         validDirection(dir);
         long addr;
-        if (noDmaMask(dev)) {
+        if (noDmaMask(dev, "dma_map_page_attrs")) {
             addr = Bits.U64_MAX;
         } else {
             DmaMapOps ops = getDmaOps(dev);
@@ -283,7 +285,7 @@ public final class DmaApi {
         if (nents < 1 || nents > sg.nents()) {
             throw new IllegalArgumentException("nents " + nents + " outside the list's " + sg.nents() + " entries");
         }
-        if (noDmaMask(dev)) {
+        if (noDmaMask(dev, "__dma_map_sg_attrs")) {
             return 0;
         }
         DmaMapOps ops = getDmaOps(dev);
@@ -410,7 +412,7 @@ public final class DmaApi {
             }
         } else if (kernel.has(Feature.MAP_RESOURCE_WARN_ON_RAM) && ram) {
             kernel.printk().warnOnce("dma_map_resource:ram", "WARN_ON_ONCE(pfn_valid(PHYS_PFN(phys_addr)))");
-        } else if (!noDmaMask(dev)) {
+        } else if (!noDmaMask(dev, "dma_map_resource")) {
             addr = switch (routeMap(dev, ops)) {
                 case ROUTE_DIRECT -> direct.mapResource(dev, phys, size, dir, attrs);
                 case ROUTE_IOMMU -> iommu().mapResource(dev, phys, size, dir, attrs);
@@ -591,8 +593,11 @@ public final class DmaApi {
      * {@code dma_alloc_attrs}: returns the CPU address (0 = NULL) and stores the bus address in {@code
      * dmaHandle[0]}.
      */
-    @KernelFunction("dma_alloc_attrs")
+    @KernelFunction(value = "dma_alloc_attrs", inlineBefore = "5.0-rc1")
     public long allocAttrs(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
+        if (!bypass && getDmaOps(dev) == null) {
+            throw kernel.bug("include/linux/dma-mapping.h"); // 4.20's inline dma_alloc_attrs: BUG_ON(!ops)
+        }
         if (dev.coherentDmaMask() == 0) {
             kernel.printk().warnOnce("dma_alloc_attrs:no_mask", "WARN_ON_ONCE(!dev->coherent_dma_mask)");
         }
@@ -685,8 +690,11 @@ public final class DmaApi {
     }
 
     /** {@code dma_free_attrs}. */
-    @KernelFunction("dma_free_attrs")
+    @KernelFunction(value = "dma_free_attrs", inlineBefore = "5.0-rc1")
     public void freeAttrs(Device dev, long size, long cpuAddr, long dmaHandle, long attrs) {
+        if (!bypass && getDmaOps(dev) == null) {
+            throw kernel.bug("include/linux/dma-mapping.h"); // 4.20's inline dma_free_attrs: BUG_ON(!ops)
+        }
         DmaCoherentMem pool = dev.dmaMem();
         if (pool != null && cpuAddr != 0 && pool.containsVirt(cpuAddr)) {
             int pageno = (int) ((cpuAddr - pool.virtBase())
@@ -884,11 +892,16 @@ public final class DmaApi {
     @KernelFunction("dma_supported")
     public boolean dmaSupported(Device dev, long mask) {
         DmaMapOps ops = getDmaOps(dev);
-        int route = route(dev, ops, mask);
-        if (route == ROUTE_IOMMU) {
+        if (iommuDirectCalls && dev.dmaIommu()) {
+            if (ops != null) {
+                kernel.printk().warn("WARNING: at kernel/dma/mapping.c dma_supported: WARN_ON(ops)");
+                return false;
+            }
             return true;
         }
-        if (route == ROUTE_DIRECT) {
+        // Not dma_go_direct(): an ops table is always asked, even one whose device may bypass it (->dma_supported
+        // is what sets and clears dma_ops_bypass).
+        if (bypass && ops == null) {
             return direct.dmaSupported(dev, mask) != 0;
         }
         if (!bypass && ops == null) {

@@ -128,6 +128,14 @@ public interface DmaMapOps extends DmaOps {
      * dma_supported}; 5.x adds {@code max_mapping_size} after {@code get_required_mask}.
      */
     static long memberOffset(Op op, boolean hasMappingErrorMember) {
+        return memberOffset(op, hasMappingErrorMember, 8);
+    }
+
+    /**
+     * {@link #memberOffset(Op, boolean)} for pointers of {@code pointerBytes} bytes (4 on 32-bit arm, 8 on the
+     * 64-bit arches): the members are function pointers, so the offset is the member index times the pointer size.
+     */
+    static long memberOffset(Op op, boolean hasMappingErrorMember, int pointerBytes) {
         int index =
                 switch (op) {
                     case ALLOC -> 0;
@@ -152,6 +160,6 @@ public interface DmaMapOps extends DmaOps {
                     case ALLOC_PAGES -> 19;
                     case FREE_PAGES -> 20;
                 };
-        return index * 8L;
+        return (long) index * pointerBytes;
     }
 }

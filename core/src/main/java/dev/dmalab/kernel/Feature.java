@@ -63,6 +63,11 @@ public enum Feature {
     DIRECT_UNMAP_SINGLE_COPY("5.16", null, "direct unmap copies a bounce back once, not twice"),
     /** Small unaligned FROM_DEVICE/BIDI kmalloc buffers of non-coherent devices bounce (CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC). */
     DIRECT_KMALLOC_BOUNCE("6.5", null, "non-coherent small kmalloc buffers bounce through swiotlb"),
+    /**
+     * dma-direct itself handles {@code DMA_ATTR_NO_KERNEL_MAPPING} (d98849aff879): the pages are not zeroed and the
+     * page is the cookie. Before, only the arch remap allocator did; coherent devices got zeroed linear memory.
+     */
+    DIRECT_NO_KERNEL_MAPPING("5.3", null, "dma-direct handles DMA_ATTR_NO_KERNEL_MAPPING (page cookie, not zeroed)"),
     /** {@code dma_direct_supported}: any mask of 32 bits or more is supported outright. */
     DIRECT_SUPPORTED_32BIT_ALWAYS("5.10", null, "dma_direct_supported accepts any mask >= 32 bits"),
     /** dma-direct sg syncs use {@code sg_phys()} instead of the DMA address, so bounced sg entries are not copied. */

@@ -89,14 +89,15 @@ public final class Printk {
 
     /**
      * Rate limit per call site, as {@code ___ratelimit()}: at most {@link #RATELIMIT_BURST} messages per {@link
-     * #RATELIMIT_INTERVAL_NS}, measured from the first message of the window.
+     * #RATELIMIT_INTERVAL_NS}, measured from the first message of the window; a new window starts only once time
+     * is strictly past the old one's end.
      *
      * @return true if the caller may print now
      */
     public boolean ratelimit(String site) {
         long now = clock.nowNs();
         long[] state = rateLimits.computeIfAbsent(site, k -> new long[] {now, 0});
-        if (now - state[0] >= RATELIMIT_INTERVAL_NS) {
+        if (now - state[0] > RATELIMIT_INTERVAL_NS) { // time_is_before_jiffies(begin + interval): strictly after
             state[0] = now;
             state[1] = 0;
         }
