@@ -31,7 +31,8 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
      * text it would misread is misread the same way (for example {@code 16384,2,force} on 5.x leaves the pool
      * unforced).
      *
-     * @throws IllegalArgumentException for a value with no meaning at all (empty)
+     * @throws IllegalArgumentException for a value with no meaning at all (empty), or a number the model cannot
+     *     hold (the kernel would silently wrap it)
      */
     public static SwiotlbParams parse(String value, KernelVersion version) {
         if (value.isEmpty()) {
@@ -78,7 +79,11 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
         }
         long v = 0;
         while (i < s.length() && Character.digit(s.charAt(i), radix) >= 0) {
-            v = Math.addExact(Math.multiplyExact(v, radix), Character.digit(s.charAt(i), radix));
+            try {
+                v = Math.addExact(Math.multiplyExact(v, radix), Character.digit(s.charAt(i), radix));
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("swiotlb=" + s + ": number out of range");
+            }
             i++;
         }
         pos[0] = i;
