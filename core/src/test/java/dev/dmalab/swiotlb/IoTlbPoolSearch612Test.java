@@ -206,6 +206,35 @@ class IoTlbPoolSearch612Test {
     }
 
     @Test
+    void anUnfitCandidateCostsAWholeStrideOfTheSearchBudget() {
+        IoTlbPool pool = new IoTlbPool(S, 128, 1);
+        TlbMapper m = new TlbMapper(pool);
+        long[] tlb = new long[128];
+        for (int s = 0; s < 128; s++) {
+            tlb[s] = m.map(0x100000 + s * 2048L, 512);
+        }
+        // Free slot 7, take it back from cursor 0 (cursor 8), then free slots 6 and 7: the only free pair, cursor 8.
+        m.unmap(tlb[7]);
+        long seven = m.map(0x900000, 512);
+        assertThat(seven).isEqualTo(S + 7 * 2048);
+        m.unmap(seven);
+        m.unmap(tlb[6]);
+        assertThat(pool.areaIndex(0)).isEqualTo(8);
+        assertThat(m.lists(6, 8)).containsExactly(2, 1);
+
+        // alloc_align 0xfff, min_align 0x3fff, orig 0x12347a00: size 4096 (2 slots), aam 0xfff, iam 0x3000,
+        // stride 7; candidates are the slots k with k mod 8 == 6 (6, 14, ..., 126), and slots 6-7 would fit.
+        // Walk from 8: 8..13 misaligned (checked 6). Candidates 14..118 are used: each costs 7 (stride) + 1
+        // (the misaligned slot before the next candidate), so 14 of them bring checked to 118 at slot 126.
+        // 126 is used: 126 + 7 = 133 -> 0, checked 125. Slots 0, 1, 2 are misaligned: checked 126, 127, 128 ->
+        // the budget (area_nslabs = 128) runs out before slot 6 -> not found.
+        // (Stepping by 1 past unfit candidates, or wrapping modulo, would reach slot 6 with budget left.)
+        assertThat(m.map(0, 0x3fff, 0x1234_7a00L, 1000, 0xfff)).isEqualTo(-1);
+        assertThat(pool.areaIndex(0)).isEqualTo(8);
+        pool.checkInvariants();
+    }
+
+    @Test
     void cursorAfterARunEndingAtTheAreaEndIsZero() {
         IoTlbPool pool = new IoTlbPool(S, 256, 1);
         TlbMapper m = new TlbMapper(pool);
