@@ -31,7 +31,8 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
      * text it would misread is misread the same way (for example {@code 16384,2,force} on 5.x leaves the pool
      * unforced).
      *
-     * @throws IllegalArgumentException for a value with no meaning at all (empty)
+     * @throws IllegalArgumentException for a value with no meaning at all (empty), or a number the model cannot
+     *     hold (the kernel would silently wrap it)
      */
     public static SwiotlbParams parse(String value, KernelVersion version) {
         if (value.isEmpty()) {
@@ -60,22 +61,30 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
         return new SwiotlbParams(nslabs, nareas, force, noforce);
     }
 
-    /** {@code simple_strtoul(str, &end, 0)}: decimal or {@code 0x} hex from {@code pos[0]}. */
+    /**
+     * {@code simple_strtoul(str, &end, 0)} from {@code pos[0]}: {@code 0x} followed by a hex digit is hex, any
+     * other leading {@code 0} octal ({@code "0x"} without a hex digit reads as octal {@code 0}), else decimal.
+     */
     private static long strtoul(String s, int[] pos) {
         int i = pos[0];
         int radix = 10;
-        if (s.startsWith("0x", i) || s.startsWith("0X", i)) {
-            radix = 16;
-            i += 2;
+        if (i < s.length() && s.charAt(i) == '0') {
+            boolean hex = i + 2 < s.length()
+                    && (s.charAt(i + 1) == 'x' || s.charAt(i + 1) == 'X')
+                    && Character.digit(s.charAt(i + 2), 16) >= 0;
+            radix = hex ? 16 : 8;
+            if (hex) {
+                i += 2;
+            }
         }
         long v = 0;
-        int startDigits = i;
         while (i < s.length() && Character.digit(s.charAt(i), radix) >= 0) {
-            v = Math.addExact(Math.multiplyExact(v, radix), Character.digit(s.charAt(i), radix));
+            try {
+                v = Math.addExact(Math.multiplyExact(v, radix), Character.digit(s.charAt(i), radix));
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("swiotlb=" + s + ": number out of range");
+            }
             i++;
-        }
-        if (i == startDigits && radix == 16) {
-            i -= 1; // "0x" with no digits reads as "0"
         }
         pos[0] = i;
         return v;

@@ -38,6 +38,9 @@ public final class LongLongMap {
     }
 
     public long get(long key) {
+        if (key == EMPTY) {
+            return missingValue; // the empty-slot marker is never a key
+        }
         int i = hash(key) & mask;
         while (true) {
             long k = keys[i];
@@ -52,6 +55,9 @@ public final class LongLongMap {
     }
 
     public boolean containsKey(long key) {
+        if (key == EMPTY) {
+            return false;
+        }
         int i = hash(key) & mask;
         while (true) {
             long k = keys[i];
