@@ -242,6 +242,7 @@ public final class DmaDirect implements DirectBackend {
             kernel.printk()
                     .warnOnce(
                             "dma_direct_map_page:overflow",
+                            "kernel/dma/direct.h dma_direct_map_page",
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;
@@ -275,14 +276,15 @@ public final class DmaDirect implements DirectBackend {
     private void reportAddr(Device dev, long dma, long size) {
         Printk log = kernel.printk();
         if (!dev.hasDmaMask()) {
-            log.warnOnce("report_addr:nomask", dev.logPrefix() + "DMA map on device without dma_mask");
+            log.logOnce("report_addr:nomask", Printk.Level.ERR, dev.logPrefix() + "DMA map on device without dma_mask");
         } else if (Bits.ule(Bits.dmaBitMask(32), dev.dmaMask()) || dev.busDmaLimit() != 0) {
-            log.warnOnce(
+            log.logOnce(
                     "report_addr:overflow",
+                    Printk.Level.ERR,
                     dev.logPrefix() + "overflow " + Bits.hex16(dma) + "+" + size + " of DMA mask "
                             + Bits.hex(dev.dmaMask()) + " bus mask " + Bits.hex(dev.busDmaLimit()));
         }
-        log.warnOnce("report_addr", "WARNING: at kernel/dma/direct.c report_addr: WARN_ON_ONCE(1)");
+        log.warnOnce("report_addr", "kernel/dma/direct.c report_addr", null);
     }
 
     private long mapPage420(Device dev, long phys, long dma, long size, Direction dir, long attrs) {
@@ -441,10 +443,13 @@ public final class DmaDirect implements DirectBackend {
         long dma = phys;
         if (!DmaAddress.dmaCapable(dev, dma, size, false)) {
             kernel.printk()
-                    .warnOnce(
+                    .logOnce(
                             "dma_direct_map_resource",
+                            Printk.Level.ERR,
                             dev.logPrefix() + "DMA addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
+            kernel.printk()
+                    .warnOnce("dma_direct_map_resource:warn", "kernel/dma/direct.c dma_direct_map_resource", null);
             return Bits.U64_MAX;
         }
         return dma;
@@ -562,9 +567,10 @@ public final class DmaDirect implements DirectBackend {
             remap = arch.directRemap() || arch.archDmaAlloc();
             if (!remap) {
                 kernel.printk()
-                        .warnOnce(
+                        .logOnce(
                                 "dma_direct_alloc:noremap",
-                                "coherent DMA allocations not supported on this" + " platform.");
+                                Printk.Level.WARNING,
+                                "coherent DMA allocations not supported on this platform.");
                 return 0;
             }
         }

@@ -171,7 +171,7 @@ public final class DmaApi {
     /** {@code WARN_ON_ONCE(!dev->dma_mask)} at {@code site} (each call site has its own once-flag). */
     private boolean noDmaMask(Device dev, String site) {
         if (warnNoMask && !dev.hasDmaMask()) {
-            kernel.printk().warnOnce(site + ":no_dma_mask", "WARN_ON_ONCE(!dev->dma_mask)");
+            kernel.printk().warnOnce(site + ":no_dma_mask", "kernel/dma/mapping.c " + site, null);
             return true;
         }
         return false;
@@ -227,7 +227,8 @@ public final class DmaApi {
         if (kernel.has(Feature.MAP_SINGLE_REJECTS_VMALLOC) && cpu.addressSpace().isVmalloc(va)) {
             kernel.printk()
                     .warnOnce(
-                            "dma_map_single_attrs:vmalloc:" + dev.name(),
+                            "dma_map_single_attrs:vmalloc:" + dev.driverString(),
+                            "include/linux/dma-mapping.h dma_map_single_attrs",
                             dev.logPrefix() + "rejecting DMA map of vmalloc memory");
             return Bits.U64_MAX;
         }
@@ -308,7 +309,7 @@ public final class DmaApi {
             return 0;
         }
         if (ents != -Errno.EINVAL && ents != -Errno.ENOMEM && ents != -Errno.EIO && ents != -Errno.EREMOTEIO) {
-            kernel.printk().warnOnce("__dma_map_sg_attrs:errno", "WARN_ON_ONCE(ents " + ents + ")");
+            kernel.printk().warnOnce("__dma_map_sg_attrs:errno", "kernel/dma/mapping.c __dma_map_sg_attrs", null);
             ents = -Errno.EIO;
         }
         if (events.active()) {
@@ -411,7 +412,7 @@ public final class DmaApi {
                 }
             }
         } else if (kernel.has(Feature.MAP_RESOURCE_WARN_ON_RAM) && ram) {
-            kernel.printk().warnOnce("dma_map_resource:ram", "WARN_ON_ONCE(pfn_valid(PHYS_PFN(phys_addr)))");
+            kernel.printk().warnOnce("dma_map_resource:ram", "kernel/dma/mapping.c dma_map_resource", null);
         } else if (!noDmaMask(dev, "dma_map_resource")) {
             addr = switch (routeMap(dev, ops)) {
                 case ROUTE_DIRECT -> direct.mapResource(dev, phys, size, dir, attrs);
@@ -599,10 +600,10 @@ public final class DmaApi {
             throw kernel.bug("include/linux/dma-mapping.h"); // 4.20's inline dma_alloc_attrs: BUG_ON(!ops)
         }
         if (dev.coherentDmaMask() == 0) {
-            kernel.printk().warnOnce("dma_alloc_attrs:no_mask", "WARN_ON_ONCE(!dev->coherent_dma_mask)");
+            kernel.printk().warnOnce("dma_alloc_attrs:no_mask", "kernel/dma/mapping.c dma_alloc_attrs", null);
         }
         if (kernel.has(Feature.ALLOC_REJECTS_GFP_COMP) && (gfp & Gfp.COMP) != 0) {
-            kernel.printk().warnOnce("dma_alloc_attrs:comp", "WARN_ON_ONCE(flag & __GFP_COMP)");
+            kernel.printk().warnOnce("dma_alloc_attrs:comp", "kernel/dma/mapping.c dma_alloc_attrs", null);
             return 0;
         }
         DmaCoherentMem pool = dev.dmaMem();
@@ -703,7 +704,7 @@ public final class DmaApi {
             return;
         }
         if (kernel.context().flags().charAt(0) == 'd') {
-            kernel.printk().warn("WARNING: at kernel/dma/mapping.c dma_free_attrs: WARN_ON(irqs_disabled())");
+            kernel.printk().warnAt("kernel/dma/mapping.c dma_free_attrs", null); // WARN_ON(irqs_disabled())
         }
         if (tracepoints612y || cpuAddr != 0) {
             emitFree(
@@ -773,9 +774,9 @@ public final class DmaApi {
     public void dmamFreeCoherent(Device dev, long size, long vaddr, long dmaHandle) {
         Devres.Record r = devres.remove(dev, vaddr);
         if (r == null) {
-            kernel.printk().warn("WARNING: at kernel/dma/mapping.c dmam_free_coherent: devres_destroy failed");
+            kernel.printk().warnAt("kernel/dma/mapping.c dmam_free_coherent", null); // WARN_ON(devres_destroy(...))
         } else if (r.size() != size || r.dmaHandle() != dmaHandle) {
-            kernel.printk().warn("WARNING: at kernel/dma/mapping.c dmam_match: size or handle mismatch");
+            kernel.printk().warnAt("kernel/dma/mapping.c dmam_match", null); // WARN_ON(size or handle differ)
         }
         freeCoherent(dev, size, vaddr, dmaHandle);
     }
@@ -804,15 +805,15 @@ public final class DmaApi {
         }
         Printk log = kernel.printk();
         if (dev.coherentDmaMask() == 0) {
-            log.warnOnce("__dma_alloc_pages:no_mask", "WARN_ON_ONCE(!dev->coherent_dma_mask)");
+            log.warnOnce("__dma_alloc_pages:no_mask", "kernel/dma/mapping.c __dma_alloc_pages", null);
             return -1;
         }
         if ((gfp & Gfp.ZONE_MASK) != 0) {
-            log.warnOnce("__dma_alloc_pages:zone", "WARN_ON_ONCE(gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM))");
+            log.warnOnce("__dma_alloc_pages:zone", "kernel/dma/mapping.c __dma_alloc_pages", null);
             return -1;
         }
         if (kernel.has(Feature.ALLOC_REJECTS_GFP_COMP) && (gfp & Gfp.COMP) != 0) {
-            log.warnOnce("__dma_alloc_pages:comp", "WARN_ON_ONCE(gfp & __GFP_COMP)");
+            log.warnOnce("__dma_alloc_pages:comp", "kernel/dma/mapping.c __dma_alloc_pages", null);
             return -1;
         }
         long pageSize = cpu.addressSpace().pageSize().bytes();
@@ -894,7 +895,7 @@ public final class DmaApi {
         DmaMapOps ops = getDmaOps(dev);
         if (iommuDirectCalls && dev.dmaIommu()) {
             if (ops != null) {
-                kernel.printk().warn("WARNING: at kernel/dma/mapping.c dma_supported: WARN_ON(ops)");
+                kernel.printk().warnAt("kernel/dma/mapping.c dma_supported", null); // WARN_ON(ops)
                 return false;
             }
             return true;

@@ -23,8 +23,8 @@ public final class Kernel {
         this.version = version;
         this.arch = arch;
         this.clock = new SimClock();
-        this.printk = new Printk(clock);
         this.context = new ExecContext(cpus);
+        this.printk = new Printk(clock, context);
         this.hardwareName = hardwareName;
     }
 

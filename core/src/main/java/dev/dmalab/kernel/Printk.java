@@ -40,13 +40,20 @@ public final class Printk {
     public static final int RATELIMIT_BURST = 10;
 
     private final SimClock clock;
+    private final ExecContext context;
     private final List<Line> lines = new ArrayList<>();
-    private final Set<String> warnedOnce = new HashSet<>();
+    private final Set<String> onceFlags = new HashSet<>();
     private final java.util.Map<String, long[]> rateLimits = new java.util.HashMap<>();
     private long suppressed;
 
-    public Printk(SimClock clock) {
+    public Printk(SimClock clock, ExecContext context) {
         this.clock = clock;
+        this.context = context;
+    }
+
+    /** A log for one CPU with the default task (tests). */
+    public Printk(SimClock clock) {
+        this(clock, new ExecContext(1));
     }
 
     public void log(Level level, String text) {
@@ -74,39 +81,74 @@ public final class Printk {
     }
 
     /**
-     * {@code WARN_ONCE(cond, ...)} at {@code site}: logs the warning banner and text the first time only.
-     *
-     * @return true if this call printed
+     * The {@code _once} flag of one call site: true the first time {@code callSite} asks, false after. Call-site
+     * keys are internal (never printed); one key per macro expansion in the kernel source.
      */
-    public boolean warnOnce(String site, String text) {
-        if (!warnedOnce.add(site)) {
+    public boolean once(String callSite) {
+        return onceFlags.add(callSite);
+    }
+
+    /**
+     * {@code WARN()} / {@code dev_WARN()}: the message (if any) followed by the warning banner {@code WARNING: CPU: n
+     * PID: p at <location>} of the current context. {@code location} names the source file and function (the model
+     * has no line numbers).
+     */
+    public void warnAt(String location, String message) {
+        if (message != null && !message.isEmpty()) {
+            log(Level.WARNING, message);
+        }
+        log(Level.WARNING, "WARNING: CPU: " + context.cpu() + " PID: " + context.pid() + " at " + location);
+    }
+
+    /** {@code WARN_ONCE} / {@code WARN_ON_ONCE} / {@code dev_WARN_ONCE}: {@link #warnAt} the first time only. */
+    public boolean warnOnce(String callSite, String location, String message) {
+        if (!once(callSite)) {
             return false;
         }
-        log(Level.WARNING, "WARNING: at " + site);
-        log(Level.WARNING, text);
+        warnAt(location, message);
+        return true;
+    }
+
+    /** {@code dev_err_once} / {@code pr_warn_once}: the text at {@code level}, the first time only, no banner. */
+    public boolean logOnce(String callSite, Level level, String text) {
+        if (!once(callSite)) {
+            return false;
+        }
+        log(level, text);
         return true;
     }
 
     /**
-     * Rate limit per call site, as {@code ___ratelimit()}: at most {@link #RATELIMIT_BURST} messages per {@link
-     * #RATELIMIT_INTERVAL_NS}, measured from the first message of the window; a new window starts only once time
-     * is strictly past the old one's end.
+     * {@code ___ratelimit()} with the state of {@code site}: at most {@link #RATELIMIT_BURST} messages per {@link
+     * #RATELIMIT_INTERVAL_NS}, the window opening again strictly after its start plus the interval. When a window
+     * closes with messages suppressed, the kernel reports {@code "<func>: N callbacks suppressed"}.
      *
+     * @param function the name the suppression report gives (the caller's {@code __func__})
      * @return true if the caller may print now
      */
-    public boolean ratelimit(String site) {
+    public boolean ratelimit(String site, String function) {
         long now = clock.nowNs();
-        long[] state = rateLimits.computeIfAbsent(site, k -> new long[] {now, 0});
+        long[] state = rateLimits.computeIfAbsent(site, k -> new long[] {now, 0, 0});
         if (now - state[0] > RATELIMIT_INTERVAL_NS) { // time_is_before_jiffies(begin + interval): strictly after
+            if (state[2] > 0) {
+                log(Level.WARNING, function + ": " + state[2] + " callbacks suppressed");
+            }
             state[0] = now;
             state[1] = 0;
+            state[2] = 0;
         }
         if (state[1] < RATELIMIT_BURST) {
             state[1]++;
             return true;
         }
+        state[2]++;
         suppressed++;
         return false;
+    }
+
+    /** {@link #ratelimit(String, String)} for a site named after its function. */
+    public boolean ratelimit(String site) {
+        return ratelimit(site, site);
     }
 
     public List<Line> lines() {

@@ -155,7 +155,8 @@ public final class Swiotlb {
             tblUnmapSingle(dev, tlb, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
             kernel.printk()
                     .warnOnce(
-                            "swiotlb_map:overflow:" + dev.name(),
+                            "swiotlb_map:overflow",
+                            "kernel/dma/swiotlb.c swiotlb_map",
                             dev.logPrefix() + "swiotlb addr " + Bits.hex16(dma) + "+" + size + " overflow (mask "
                                     + Bits.hex(dev.dmaMask()) + ", bus limit " + Bits.hex(dev.busDmaLimit()) + ").");
             return Bits.U64_MAX;
@@ -179,7 +180,7 @@ public final class Swiotlb {
         emitBounced(dev, physDma[1], size);
         IoTlbMem m = memOf(dev);
         if (m == null || m.force() == IoTlbMem.ForceMode.NO_FORCE) {
-            if (kernel.printk().ratelimit("swiotlb_map:noforce")) {
+            if (kernel.printk().ratelimit("swiotlb_map:noforce", "swiotlb_map")) {
                 kernel.printk()
                         .dev(
                                 Printk.Level.WARNING,
@@ -230,7 +231,7 @@ public final class Swiotlb {
         }
         IoTlbMem m = memOf(dev);
         if (m == null || m.nslabs() == 0) {
-            if (kernel.printk().ratelimit("swiotlb_tbl_map_single:nopool")) {
+            if (kernel.printk().ratelimit("swiotlb_tbl_map_single:nopool", "swiotlb_tbl_map_single")) {
                 kernel.printk()
                         .dev(
                                 Printk.Level.WARNING,
@@ -244,7 +245,8 @@ public final class Swiotlb {
         if (Bits.ult(pageSize - 1, allocAlignMask)) {
             kernel.printk()
                     .warnOnce(
-                            "swiotlb_tbl_map_single:align:" + dev.name(),
+                            "swiotlb_tbl_map_single:align",
+                            "kernel/dma/swiotlb.c swiotlb_tbl_map_single",
                             dev.logPrefix() + "Alloc alignment may prevent fulfilling requests with max mapping_size");
         }
         IoTlbPool pool = m.defpool();
@@ -301,7 +303,7 @@ public final class Swiotlb {
             String site = kernel.has(Feature.SWIOTLB_FULL_MESSAGE_PER_SITE_RATELIMIT)
                     ? "swiotlb_tbl_map_single"
                     : "printk_ratelimit";
-            if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit(site)) {
+            if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit(site, "swiotlb_tbl_map_single")) {
                 String text = "swiotlb buffer is full (sz: " + size + " bytes)";
                 if (kernel.has(Feature.SWIOTLB_FULL_MESSAGE_TOTALS)) {
                     text += ", total " + m.nslabs() + " (slots), used " + m.used() + " (slots)";
@@ -422,7 +424,8 @@ public final class Swiotlb {
         if (Bits.ult(allocSize, size)) {
             kernel.printk()
                     .warnOnce(
-                            "swiotlb_bounce:overflow:" + dev.name(),
+                            "swiotlb_bounce:overflow",
+                            "kernel/dma/swiotlb.c swiotlb_bounce",
                             dev.logPrefix() + "Buffer overflow detected. Allocation size: " + allocSize
                                     + ". Mapping size: " + size + ".");
             size = allocSize;

@@ -32,17 +32,51 @@ class PrintkTest {
         clock.advanceTo(5_000_000_001L);
         assertThat(log.ratelimit("swiotlb_tbl_map_single")).isTrue();
         assertThat(log.suppressed()).isEqualTo(6);
+        // The closing window's suppressions are reported under the caller's name, as ___ratelimit does.
+        assertThat(log.lines())
+                .extracting(Printk.Line::text)
+                .containsExactly("swiotlb_tbl_map_single: 6 callbacks suppressed");
     }
 
     @Test
-    void warnOncePrintsTheBannerAndTextTheFirstTimeOnly() {
-        assertThat(log.warnOnce("dma_direct_map_page", "overflow")).isTrue();
-        assertThat(log.warnOnce("dma_direct_map_page", "overflow again")).isFalse();
-        assertThat(log.warnOnce("other", "x")).isTrue();
+    void aSharedRatelimitStateReportsSuppressionsUnderTheCallersName() {
+        for (int i = 0; i < 12; i++) {
+            log.ratelimit("printk_ratelimit", "swiotlb_tbl_map_single");
+        }
+        clock.advanceTo(6_000_000_000L);
+        assertThat(log.ratelimit("printk_ratelimit", "swiotlb_tbl_map_single")).isTrue();
         assertThat(log.lines())
                 .extracting(Printk.Line::text)
-                .containsExactly("WARNING: at dma_direct_map_page", "overflow", "WARNING: at other", "x");
+                .containsExactly("swiotlb_tbl_map_single: 2 callbacks suppressed");
+    }
+
+    @Test
+    void warnOncePrintsTheMessageThenTheBannerTheFirstTimeOnly() {
+        assertThat(log.warnOnce("site-a", "kernel/dma/direct.h dma_direct_map_page", "nvme 0000:00:03.0: overflow"))
+                .isTrue();
+        assertThat(log.warnOnce("site-a", "kernel/dma/direct.h dma_direct_map_page", "again"))
+                .isFalse();
+        assertThat(log.warnOnce("site-b", "kernel/dma/mapping.c dma_alloc_attrs", null))
+                .isTrue();
+        assertThat(log.lines())
+                .extracting(Printk.Line::text)
+                .containsExactly(
+                        "nvme 0000:00:03.0: overflow",
+                        "WARNING: CPU: 0 PID: 1 at kernel/dma/direct.h dma_direct_map_page",
+                        "WARNING: CPU: 0 PID: 1 at kernel/dma/mapping.c dma_alloc_attrs");
         assertThat(log.lines()).allMatch(l -> l.level() == Printk.Level.WARNING);
+    }
+
+    @Test
+    void logOncePrintsItsLineOnceWithoutABanner() {
+        assertThat(log.logOnce("report_addr:nomask", Printk.Level.ERR, "dev: DMA map on device without dma_mask"))
+                .isTrue();
+        assertThat(log.logOnce("report_addr:nomask", Printk.Level.ERR, "dev: again"))
+                .isFalse();
+        assertThat(log.lines())
+                .extracting(Printk.Line::text)
+                .containsExactly("dev: DMA map on device without dma_mask");
+        assertThat(log.lines().get(0).level()).isEqualTo(Printk.Level.ERR);
     }
 
     @Test
