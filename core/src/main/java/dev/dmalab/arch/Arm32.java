@@ -16,8 +16,9 @@ import dev.dmalab.kernel.Kernel;
  *       map FROM_DEVICE invalidates, other directions clean; unmap of anything but TO_DEVICE invalidates.
  *   <li>Until 5.19 non-IOMMU devices use the arch's own tables: {@code arch_setup_dma_ops} installs {@code
  *       arm_dma_ops} or {@code arm_coherent_dma_ops}, and {@code get_arch_dma_ops()} returns {@code arm_dma_ops}
- *       — except on LPAE kernels, where {@code arm_get_dma_map_ops()} returns NULL (dma-direct). This is why the
- *       seed's Xen regression spared non-LPAE arm32: its saved native ops were never NULL.
+ *       — except on LPAE kernels from 5.3, where {@code arm_get_dma_map_ops()} returns NULL (dma-direct and
+ *       swiotlb, ad3c7b18c5b3). This is why the seed's Xen regression spared arm32: its saved native ops were never
+ *       NULL.
  *   <li>From 5.19 arm32 uses dma-direct like everyone else.
  *   <li>{@code ARCH_DMA_MINALIGN} = {@code L1_CACHE_BYTES} = 64.
  * </ul>
@@ -30,10 +31,12 @@ public final class Arm32 extends Arch {
     private ArmDmaOps armCoherentDmaOps;
 
     private final boolean dmaDirect;
+    private final boolean lpaeDirect;
 
     Arm32(Kernel kernel, CacheSystem caches) {
         super(kernel, caches);
         this.dmaDirect = kernel.has(Feature.ARM32_DMA_DIRECT);
+        this.lpaeDirect = kernel.has(Feature.ARM32_LPAE_DMA_DIRECT);
     }
 
     /** CONFIG_ARM_LPAE. */
@@ -52,7 +55,7 @@ public final class Arm32 extends Arch {
     }
 
     private boolean usesOwnOps() {
-        return !dmaDirect && !lpae;
+        return !dmaDirect && !(lpae && lpaeDirect);
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.dmalab.dma.DmaAddress;
 import dev.dmalab.dma.DmaAttrs;
 import dev.dmalab.dma.DmaMapOps;
 import dev.dmalab.dma.ScatterList;
-import dev.dmalab.kernel.CpuMemory;
 import dev.dmalab.kernel.Feature;
 import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelFunction;
@@ -37,9 +36,8 @@ public final class SwiotlbDmaOps implements DmaMapOps {
     private final DmaDirect direct;
     private final Swiotlb swiotlb;
     private final Arch arch;
-    private final CpuMemory cpu;
 
-    public SwiotlbDmaOps(Kernel kernel, DmaDirect direct, Swiotlb swiotlb, Arch arch, CpuMemory cpu) {
+    public SwiotlbDmaOps(Kernel kernel, DmaDirect direct, Swiotlb swiotlb, Arch arch) {
         if (!kernel.has(Feature.SWIOTLB_DMA_OPS)) {
             throw new IllegalStateException("swiotlb_dma_ops does not exist in " + kernel.version());
         }
@@ -47,7 +45,6 @@ public final class SwiotlbDmaOps implements DmaMapOps {
         this.direct = direct;
         this.swiotlb = swiotlb;
         this.arch = arch;
-        this.cpu = cpu;
     }
 
     @Override

@@ -115,6 +115,10 @@ public enum Feature {
     ARM64_DMA_DIRECT("5.0-rc1", null, "arm64 uses dma-direct (NULL ops)"),
     /** arm64 {@code arch_sync_dma_for_device} always cleans, never invalidates (c50f11c6196f; stable 5.4+). */
     ARM64_CLEAN_ON_MAP("5.19", null, "arm64 map always cleans (no invalidate for FROM_DEVICE)"),
+    /** arm64's 52-bit-VA layout: the linear map in the lower half of the kernel VA range (0xffff000000000000). */
+    ARM64_FLIPPED_VA("5.4", null, "arm64 linear map at 0xffff000000000000 (VA space flip)"),
+    /** arm32 LPAE kernels use dma-direct and swiotlb instead of arm_dma_ops (ad3c7b18c5b3). */
+    ARM32_LPAE_DMA_DIRECT("5.3", null, "arm32 LPAE uses dma-direct/swiotlb"),
     /** arm64 has ZONE_DMA (sized from firmware), not only ZONE_DMA32. */
     ARM64_ZONE_DMA("5.5", null, "arm64 ZONE_DMA from the firmware's DMA limits"),
     /** arm64 {@code arch_dma_prep_coherent} only cleans (no invalidate) the linear alias of a remapped buffer. */

@@ -13,8 +13,9 @@ import dev.dmalab.util.LongLongMap;
  *
  * <p>Layout constants per arch (no KASLR, 4-level paging / 48-bit VA): x86_64 linear map at {@code
  * 0xffff888000000000} and vmalloc at {@code 0xffffc90000000000} (both as seen in the x86 captures'
- * {@code virt_addr=}); arm64 linear map at {@code 0xffff000000000000} with {@code PHYS_OFFSET} = start of DRAM and
- * vmalloc at {@code 0xffff800080000000}; arm32 {@code PAGE_OFFSET} 0xc0000000, vmalloc at 0xf0000000.
+ * {@code virt_addr=}); arm64 from 5.4 linear map at {@code 0xffff000000000000} with {@code PHYS_OFFSET} = start of
+ * DRAM and vmalloc at {@code 0xffff800080000000} (before 5.4: linear map at {@code 0xffff800000000000}, vmalloc at
+ * {@code 0xffff000008000000}); arm32 {@code PAGE_OFFSET} 0xc0000000, vmalloc at 0xf0000000.
  *
  * <p>Deliberate differences: no highmem (arm32 lowmem is assumed to cover all RAM); vmalloc addresses are handed
  * out by a bump allocator with one guard page between areas, as {@code __get_vm_area} leaves.
@@ -31,6 +32,14 @@ public final class KernelAddressSpace {
     private final LongLongMap vmapAreas = new LongLongMap(64, -1); // area start va -> size
 
     public KernelAddressSpace(ArchKind arch, PageSize pageSize, long startOfDram) {
+        this(arch, pageSize, startOfDram, true);
+    }
+
+    /**
+     * @param flippedArm64Va arm64 only: the 5.4+ layout (linear map at 0xffff000000000000, vmalloc above); before
+     *     5.4 the linear map was at 0xffff800000000000 and vmalloc at 0xffff000008000000
+     */
+    public KernelAddressSpace(ArchKind arch, PageSize pageSize, long startOfDram, boolean flippedArm64Va) {
         this.arch = arch;
         this.pageSize = pageSize;
         switch (arch) {
@@ -41,10 +50,10 @@ public final class KernelAddressSpace {
                 vmallocEnd = 0xffffe8ffffffffffL;
             }
             case ARM64 -> {
-                pageOffset = 0xffff000000000000L;
+                pageOffset = flippedArm64Va ? 0xffff000000000000L : 0xffff800000000000L;
                 physOffset = startOfDram & -(1L << 30);
-                vmallocStart = 0xffff800080000000L;
-                vmallocEnd = 0xfffffbfeff000000L;
+                vmallocStart = flippedArm64Va ? 0xffff800080000000L : 0xffff000008000000L;
+                vmallocEnd = flippedArm64Va ? 0xfffffbfeff000000L : 0xffff7bdfffff0000L;
             }
             case ARM32 -> {
                 pageOffset = 0xc0000000L;
@@ -72,7 +81,10 @@ public final class KernelAddressSpace {
 
     /** Whether {@code va} is in the linear map ({@code virt_addr_valid} for RAM addresses). */
     public boolean isLinear(long va) {
-        return Bits.ule(pageOffset, va) && Bits.ult(va, arch == ArchKind.ARM32 ? vmallocStart : vmallocStart);
+        if (arch == ArchKind.ARM64 && pageOffset == 0xffff800000000000L) {
+            return Bits.ule(pageOffset, va); // pre-5.4 arm64: the linear map is the top half
+        }
+        return Bits.ule(pageOffset, va) && Bits.ult(va, vmallocStart);
     }
 
     /** {@code is_vmalloc_addr(va)}. */

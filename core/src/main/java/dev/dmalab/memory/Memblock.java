@@ -61,7 +61,9 @@ public final class Memblock {
     }
 
     /**
-     * Allocates {@code size} bytes aligned to {@code align}, top-down, entirely below {@code limit} (exclusive).
+     * Allocates {@code size} bytes aligned to {@code align}, top-down, ending at or below {@code limit}: the {@code
+     * end} argument of {@code memblock_find_in_range} (callers pass {@code ARCH_LOW_ADDRESS_LIMIT}, the highest
+     * usable address, so that a range reaching it ends one byte short and the block lands a page lower).
      *
      * @return the start address, or -1 if nothing fits
      */

@@ -132,7 +132,8 @@ public final class Machine {
                 new CacheGeometry(cs.lineBytes(), cs.sizeBytes(), cs.ways()),
                 modelled,
                 cs.speculation());
-        this.addressSpace = new KernelAddressSpace(profile.arch(), profile.pageSize(), map.startOfDram());
+        this.addressSpace = new KernelAddressSpace(
+                profile.arch(), profile.pageSize(), map.startOfDram(), version.has(Feature.ARM64_FLIPPED_VA));
         this.cpu = new CpuMemory(addressSpace, caches, kernel.context());
         this.arch = Arch.create(kernel, caches);
         if (arch instanceof Arm32 a32) {
@@ -162,7 +163,7 @@ public final class Machine {
 
         DmaMapOps nativeOps = null;
         if (version.has(Feature.SWIOTLB_DMA_OPS)) {
-            SwiotlbDmaOps swOps = new SwiotlbDmaOps(kernel, direct, swiotlb, arch, cpu);
+            SwiotlbDmaOps swOps = new SwiotlbDmaOps(kernel, direct, swiotlb, arch);
             if (profile.arch() == ArchKind.ARM64) {
                 nativeOps = swOps; // arm64 4.20: arch_setup_dma_ops installs swiotlb_dma_ops
             } else if (profile.arch() == ArchKind.X86_64) {
@@ -293,7 +294,7 @@ public final class Machine {
             case X86_64 -> {
                 limited = map.endOfDram() > (1L << 32);
                 verbose = false;
-                lowLimit = 1L << 32;
+                lowLimit = 0xffffffffL; // ARCH_LOW_ADDRESS_LIMIT
             }
             case ARM64 -> {
                 long dmaPhysLimit = zones.hasZoneDma() ? zones.dmaEnd() : zones.dma32End();
@@ -303,12 +304,12 @@ public final class Machine {
                     limited = true;
                 }
                 verbose = true;
-                lowLimit = dmaPhysLimit;
+                lowLimit = dmaPhysLimit - 1; // ARCH_LOW_ADDRESS_LIMIT = arm64_dma_phys_limit - 1
             }
             default -> {
                 limited = profile.lpae() && map.endOfDram() > (1L << 32);
                 verbose = true;
-                lowLimit = 1L << 32;
+                lowLimit = 0xffffffffL;
             }
         }
         SwiotlbBoot.Policy policy = new SwiotlbBoot.Policy(
@@ -317,7 +318,8 @@ public final class Machine {
                 verbose,
                 lowLimit,
                 profile.possibleCpus(),
-                baseOverride >= 0 ? baseOverride : profile.swiotlbBase());
+                baseOverride >= 0 ? baseOverride : profile.swiotlbBase(),
+                profile.arch() == ArchKind.ARM64);
         SwiotlbBoot.Result result;
         try {
             result = SwiotlbBoot.boot(
@@ -327,6 +329,9 @@ public final class Machine {
                     policy,
                     profile.pageSize().bytes());
         } catch (IllegalArgumentException e) {
+            if (baseOverride >= 0) {
+                throw new InputException("boot options", 0, "swiotlb base", e.getMessage());
+            }
             throw new InputException(profile.file(), profile.lineOf("swiotlb.base"), "swiotlb.base", e.getMessage());
         }
         if (profile.arch() == ArchKind.X86_64 && limited && result.mem().defpool() != null) {

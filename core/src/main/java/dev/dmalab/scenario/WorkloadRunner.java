@@ -46,6 +46,7 @@ public final class WorkloadRunner {
         counters.put("swiotlb_bytes_to_bounce", machine.swiotlb().bytesToBounce());
         counters.put("swiotlb_bytes_from_bounce", machine.swiotlb().bytesFromBounce());
         counters.put("swiotlb_failed_maps", machine.swiotlb().failedMaps());
+        counters.put("swiotlb_unreachable_bounces", machine.swiotlb().unreachableBounces());
         IoTlbMem mem = machine.swiotlb().defaultMem();
         counters.put("swiotlb_used_hiwater_slots", mem.usedHiwater());
         counters.put("cache_writebacks", machine.caches().writeBacks());

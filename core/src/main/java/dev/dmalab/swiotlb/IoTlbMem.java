@@ -19,13 +19,28 @@ public final class IoTlbMem implements IoTlbMemRef {
 
     private final IoTlbPool defpool;
     private final ForceMode force;
+    private final boolean allocationFailed;
     private long totalUsed;
     private long usedHiwater;
 
-    /** @param defpool the pool, or null if none was allocated ({@code no_iotlb_memory}) */
+    /** @param defpool the pool, or null if swiotlb was never set up */
     public IoTlbMem(IoTlbPool defpool, ForceMode force) {
+        this(defpool, force, false);
+    }
+
+    /**
+     * @param allocationFailed the pool was wanted but could not be allocated ({@code no_iotlb_memory}); a later
+     *     bounce panics (5.x) rather than finding no table
+     */
+    public IoTlbMem(IoTlbPool defpool, ForceMode force, boolean allocationFailed) {
         this.defpool = defpool;
         this.force = force;
+        this.allocationFailed = allocationFailed;
+    }
+
+    /** {@code no_iotlb_memory}: boot wanted a pool and could not allocate one. */
+    public boolean allocationFailed() {
+        return allocationFailed;
     }
 
     /** The default pool, or null. */

@@ -57,6 +57,7 @@ public final class Swiotlb {
     private final long pageSize;
     private long bouncedMaps;
     private long failedMaps;
+    private long unreachableBounces;
     private long bytesToBounce;
     private long bytesFromBounce;
 
@@ -152,6 +153,7 @@ public final class Swiotlb {
         }
         long dma = DmaAddress.physToDmaUnencrypted(dev, tlb);
         if (!DmaAddress.dmaCapable(dev, dma, size, true)) {
+            unreachableBounces++;
             tblUnmapSingle(dev, tlb, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
             kernel.printk()
                     .warnOnce(
@@ -191,16 +193,17 @@ public final class Swiotlb {
             return false;
         }
         long tlb = tblMapSingle50(dev, tblDmaAddr, physDma[0], size, dir, attrs);
+        physDma[0] = tlb; // *phys = swiotlb_tbl_map_single(...), the error value included
         if (tlb == Bits.U64_MAX) {
             return false;
         }
         long dma = DmaAddress.physToDma(dev, tlb);
+        physDma[1] = dma; // *dma_addr is rewritten before the check, so report_addr names the bounce address
         if (!DmaAddress.dmaCapable(dev, dma, size, true)) {
+            unreachableBounces++;
             tblUnmapSingle(dev, tlb, size, dir, attrs | DmaAttrs.SKIP_CPU_SYNC);
             return false;
         }
-        physDma[0] = tlb;
-        physDma[1] = dma;
         return true;
     }
 
@@ -292,12 +295,19 @@ public final class Swiotlb {
     @KernelFunction("swiotlb_tbl_map_single")
     public long tblMapSingle50(Device dev, long tblDmaAddr, long orig, long size, Direction dir, long attrs) {
         IoTlbMem m = memOf(dev);
-        if (m == null || m.defpool() == null) {
+        if (m != null && m.allocationFailed()) {
             throw panic("Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer");
         }
-        IoTlbPool pool = m.defpool();
-        long boundary = boundary(dev);
-        int index = pool.searchGlobal(tblDmaAddr, boundary, size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
+        IoTlbPool pool = m == null ? null : m.defpool();
+        if (pool == null && !kernel.has(Feature.SWIOTLB_USED_COUNT)) {
+            // swiotlb never initialised (x86 with all RAM below 4 GiB) leaves no_iotlb_memory false; 5.0 then reads
+            // io_tlb_list[0] of a table that was never allocated.
+            kernel.deref(pool, 0);
+        }
+        // From 5.1 the "too few free slots" test (nslots > 0 - 0) sends a pool-less search straight to not_found.
+        int index = pool == null
+                ? -1
+                : pool.searchGlobal(tblDmaAddr, boundary(dev), size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
         if (index < 0) {
             failedMaps++;
             String site = kernel.has(Feature.SWIOTLB_FULL_MESSAGE_PER_SITE_RATELIMIT)
@@ -306,7 +316,9 @@ public final class Swiotlb {
             if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit(site, "swiotlb_tbl_map_single")) {
                 String text = "swiotlb buffer is full (sz: " + size + " bytes)";
                 if (kernel.has(Feature.SWIOTLB_FULL_MESSAGE_TOTALS)) {
-                    text += ", total " + m.nslabs() + " (slots), used " + m.used() + " (slots)";
+                    long nslabs = m == null ? 0 : m.nslabs();
+                    long used = m == null ? 0 : m.used();
+                    text += ", total " + nslabs + " (slots), used " + used + " (slots)";
                 }
                 kernel.printk().dev(Printk.Level.WARNING, dev.driverString(), dev.name(), text);
             }
@@ -455,6 +467,11 @@ public final class Swiotlb {
     /** Mappings refused because no slots were free ("swiotlb buffer is full"). */
     public long failedMaps() {
         return failedMaps;
+    }
+
+    /** Bounces whose slot the device could not reach (released again; the map failed). */
+    public long unreachableBounces() {
+        return unreachableBounces;
     }
 
     /** Bytes copied into bounce buffers (map and sync_for_device). */

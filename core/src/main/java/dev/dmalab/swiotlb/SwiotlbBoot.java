@@ -41,6 +41,8 @@ public final class SwiotlbBoot {
      * @param lowLimit exclusive top for {@code memblock_alloc_low} ({@code ARCH_LOW_ADDRESS_LIMIT + 1})
      * @param possibleCpus {@code num_possible_cpus()}
      * @param fixedBase the pool's address when known, or -1 to let memblock choose
+     * @param noForceWithoutPool 5.x arm64: when no pool is needed, {@code swiotlb_force = SWIOTLB_NO_FORCE} (x86
+     *     leaves the mode NORMAL with no pool)
      */
     public record Policy(
             boolean addressingLimited,
@@ -48,7 +50,19 @@ public final class SwiotlbBoot {
             boolean verbose,
             long lowLimit,
             int possibleCpus,
-            long fixedBase) {}
+            long fixedBase,
+            boolean noForceWithoutPool) {
+        /** A policy without the 5.x arm64 NO_FORCE rule. */
+        public Policy(
+                boolean addressingLimited,
+                long adjustSizeBytes,
+                boolean verbose,
+                long lowLimit,
+                int possibleCpus,
+                long fixedBase) {
+            this(addressingLimited, adjustSizeBytes, verbose, lowLimit, possibleCpus, fixedBase, false);
+        }
+    }
 
     /** The outcome: the instance (possibly without a pool) and the geometry chosen. */
     public record Result(IoTlbMem mem, long nslabs, int nareas, long base) {}
@@ -69,9 +83,9 @@ public final class SwiotlbBoot {
     }
 
     private static Result boot612(Kernel kernel, Memblock memblock, SwiotlbParams params, Policy policy, long page) {
-        long[] defaultNslabs = {params.nslabs() != 0 ? params.nslabs() : DEFAULT_NSLABS};
+        long[] defaultNslabs = {params.nslabs() >= 0 ? params.nslabs() : DEFAULT_NSLABS};
         int[] defaultNareas = {0};
-        if (params.nareas() != 0) {
+        if (params.nareas() >= 0) {
             adjustNareas(kernel, defaultNslabs, defaultNareas, params.nareas());
         }
         if (policy.adjustSizeBytes() > 0 && defaultNslabs[0] == DEFAULT_NSLABS) {
@@ -122,20 +136,22 @@ public final class SwiotlbBoot {
     }
 
     private static Result boot50(Kernel kernel, Memblock memblock, SwiotlbParams params, Policy policy, long page) {
-        long nslabs = params.nslabs() != 0 ? params.nslabs() : DEFAULT_NSLABS;
+        long nslabs = params.nslabs() > 0 ? params.nslabs() : DEFAULT_NSLABS; // 5.x: 0 means the default
         IoTlbMem.ForceMode mode = params.force() ? IoTlbMem.ForceMode.FORCE : IoTlbMem.ForceMode.NORMAL;
         if (params.noforce()) {
             nslabs = 1;
             mode = IoTlbMem.ForceMode.NO_FORCE;
         }
         if (!policy.addressingLimited() && !params.force()) {
-            // arm64 5.0 sets swiotlb_force = SWIOTLB_NO_FORCE when no pool is needed; bounces are then refused.
-            return new Result(new IoTlbMem(null, IoTlbMem.ForceMode.NO_FORCE), 0, 1, -1);
+            // arm64 5.x sets swiotlb_force = SWIOTLB_NO_FORCE when no pool is needed, so bounces are refused;
+            // x86 simply never sets swiotlb up.
+            return new Result(
+                    new IoTlbMem(null, policy.noForceWithoutPool() ? IoTlbMem.ForceMode.NO_FORCE : mode), 0, 1, -1);
         }
         long base = place(memblock, policy, nslabs, page);
         if (base < 0) {
             kernel.printk().warn(PR + "Cannot allocate buffer");
-            return new Result(new IoTlbMem(null, mode), 0, 1, -1);
+            return new Result(new IoTlbMem(null, mode, true), 0, 1, -1);
         }
         IoTlbPool pool = new IoTlbPool(base, (int) nslabs, 1);
         if (policy.verbose()) {

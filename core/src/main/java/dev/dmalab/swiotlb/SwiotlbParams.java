@@ -9,16 +9,16 @@ import dev.dmalab.util.Bits;
  * <nslabs>[,<nareas>][,force|noforce]} (the area count from 6.0; 5.x reads {@code <nslabs>[,force|noforce]}).
  * {@code nslabs} is rounded up to a multiple of 128 at parse time.
  *
- * @param nslabs requested slots, 0 if not given
- * @param nareas requested areas, 0 if not given
+ * @param nslabs requested slots, -1 if not given (6.x reads an explicit 0 as 0 slots, raised to 128 per area)
+ * @param nareas requested areas, -1 if not given (an explicit 0 means 1 area)
  * @param force {@code force}: bounce every streaming mapping
  * @param noforce {@code noforce}: no bouncing at all (5.0: a 1-slab pool that refuses every bounce; 6.x: no pool)
  */
 public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean noforce) {
-    public static final SwiotlbParams NONE = new SwiotlbParams(0, 0, false, false);
+    public static final SwiotlbParams NONE = new SwiotlbParams(-1, -1, false, false);
 
     public SwiotlbParams {
-        if (nslabs < 0 || nareas < 0) {
+        if (nslabs < -1 || nareas < -1) {
             throw new IllegalArgumentException("negative swiotlb parameter");
         }
         if (force && noforce) {
@@ -39,8 +39,8 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
             throw new IllegalArgumentException("swiotlb= needs a value");
         }
         int[] pos = {0};
-        long nslabs = 0;
-        int nareas = 0;
+        long nslabs = -1;
+        int nareas = -1;
         if (Character.isDigit(value.charAt(0))) {
             nslabs = Bits.alignUp(strtoul(value, pos), IoTlbPool.IO_TLB_SEGSIZE);
         }
@@ -49,7 +49,14 @@ public record SwiotlbParams(long nslabs, int nareas, boolean force, boolean nofo
         }
         if (version.has(Feature.SWIOTLB_AREAS)) {
             if (pos[0] < value.length() && Character.isDigit(value.charAt(pos[0]))) {
-                nareas = (int) strtoul(value, pos);
+                long a = strtoul(value, pos);
+                if (a > (1 << 20)) {
+                    // Deliberate model limit: the kernel would raise the pool to 128 slots per area and halve it
+                    // down on allocation failure; more than 2^20 areas is never a meaningful configuration.
+                    throw new IllegalArgumentException(
+                            "swiotlb=" + value + ": " + a + " areas is more than the model supports (1048576)");
+                }
+                nareas = (int) a;
             }
             if (pos[0] < value.length() && value.charAt(pos[0]) == ',') {
                 pos[0]++;

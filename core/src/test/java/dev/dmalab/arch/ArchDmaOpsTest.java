@@ -77,12 +77,21 @@ class ArchDmaOpsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"4.20", "5.4", "6.12"})
-    void arm32WithLpaeUsesDmaDirect(String version) {
+    @ValueSource(strings = {"5.4", "6.12"})
+    void arm32WithLpaeUsesDmaDirectFrom53(String version) {
         Machine m = TestMachines.bootYaml(
                 "arm32-lpae-test", TestMachines.ARM32_LPAE_YAML, KernelVersion.parse(version), "");
         assertThat(m.arch().get(orphan())).isNull();
         assertThat(m.device("10040000.dma").dmaOps()).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"4.20", "5.0"})
+    void arm32WithLpaeUsesArmDmaOpsBefore53(String version) {
+        // Before ad3c7b18c5b3 (5.3) an LPAE kernel is no different: arm_dma_ops for the non-coherent device.
+        Machine m = TestMachines.bootYaml(
+                "arm32-lpae-test", TestMachines.ARM32_LPAE_YAML, KernelVersion.parse(version), "");
+        assertThat(((DmaMapOps) m.device("10040000.dma").dmaOps()).symbol()).isEqualTo("arm_dma_ops");
     }
 
     @Test

@@ -65,6 +65,8 @@ class KernelVersionTest {
             SWIOTLB_USED_COUNT,
             SWIOTLB_FULL_MESSAGE_TOTALS,
             ARM64_DMA_DIRECT,
+            ARM64_FLIPPED_VA,
+            ARM32_LPAE_DMA_DIRECT,
             XEN_ARM64_HEADER_FIXED,
             XEN_PAGE_COHERENT_REWORK);
 

@@ -73,8 +73,11 @@ class MachineBootErrorTest {
         PlatformProfile p = parse(String.format(SWIOTLB_BASE, "0x20000000"));
         InputException e =
                 bootFailure(p, KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withSwiotlbBase(0x3f000000L));
-        assertThat(e.field()).isEqualTo("swiotlb.base");
+        // The bad base came from the caller, not the profile: the error must not point at the profile's line.
+        assertThat(e.file()).isEqualTo("boot options");
+        assertThat(e.field()).isEqualTo("swiotlb base");
         assertThat(e.reason()).contains("0x3f000000");
+        assertThat(e.getMessage()).doesNotContain(FILE);
     }
 
     @Test

@@ -259,9 +259,19 @@ class SwiotlbBootTest {
         assertThat(boot(k3, x86Map(), null, x86Policy(true, 1, -1)).nslabs()).isEqualTo(32768);
         // Not limited, not forced (arm64 5.0 when RAM fits the DMA zone): no pool, NO_FORCE.
         Kernel k4 = kernel(KernelVersion.V5_0, ArchKind.ARM64, 1);
-        SwiotlbBoot.Result r4 = boot(k4, x86Map(), "16384,2,force", x86Policy(false, 1, -1));
+        SwiotlbBoot.Policy arm64 = new SwiotlbBoot.Policy(false, 0, true, (1L << 32) - 1, 1, -1, true);
+        SwiotlbBoot.Result r4 = boot(k4, x86Map(), "16384,2,force", arm64);
         assertThat(r4.mem().defpool()).isNull();
         assertThat(r4.mem().force()).isEqualTo(IoTlbMem.ForceMode.NO_FORCE);
+        assertThat(r4.mem().allocationFailed()).isFalse();
+        // x86 5.0 in the same situation never calls swiotlb_init: no pool, the mode stays NORMAL, and nothing
+        // failed (no_iotlb_memory stays false).
+        Kernel k5 = kernel(KernelVersion.V5_0, ArchKind.X86_64, 1);
+        SwiotlbBoot.Result r5 = boot(k5, x86Map(), null, x86Policy(false, 1, -1));
+        assertThat(r5.mem().defpool()).isNull();
+        assertThat(r5.mem().force()).isEqualTo(IoTlbMem.ForceMode.NORMAL);
+        assertThat(r5.mem().allocationFailed()).isFalse();
+        assertThat(texts(k5)).isEmpty();
     }
 
     @Test
@@ -273,6 +283,7 @@ class SwiotlbBootTest {
         SwiotlbBoot.Result r = boot(k, tiny, "force", x86Policy(false, 1, -1));
         assertThat(r.mem().defpool()).isNull();
         assertThat(texts(k)).containsExactly("software IO TLB: Cannot allocate buffer");
+        assertThat(r.mem().allocationFailed()).as("no_iotlb_memory").isTrue();
 
         // Verbose 5.0 prints %#010llx addresses: 2 GiB - 64 MiB = 0x7c000000 to 0x80000000.
         Kernel kv = kernel(KernelVersion.V5_0, ArchKind.ARM64, 1);

@@ -545,16 +545,60 @@ class SwiotlbTest {
     }
 
     @Test
-    void fiveZeroNoforceRefusesEveryBounceAndAMissingPoolPanics() {
-        // x86 q35 has no RAM above 4 GiB: without force 5.0 creates no pool and the mode is NO_FORCE.
+    void fiveZeroNoforceRefusesEveryBounce() {
+        // swiotlb=noforce on 5.0: a one-slab pool, and the NO_FORCE mode refuses every bounce before using it.
+        Machine m = boot(KernelVersion.V5_0, "swiotlb=noforce");
+        Device virtio = m.device(VIRTIO);
+        assertThat(m.swiotlb().defaultMem().force()).isEqualTo(IoTlbMem.ForceMode.NO_FORCE);
+        long pa = buffer(m, 0);
+        assertThat(map50(m, virtio, pa, 512, Direction.TO_DEVICE, DmaAttrs.NONE))
+                .isEqualTo(-1);
+        assertThat(log(m)).contains("virtio-pci 0000:00:02.0: Cannot do DMA to address " + Bits.hex16(pa));
+        assertThat(m.swiotlb().defaultMem().used()).isZero();
+    }
+
+    @Test
+    void fiveZeroWithoutAnInitialisedPoolReadsTheMissingSlotTable() {
+        // x86 q35 has no RAM above 4 GiB: 5.0 never calls swiotlb_init, so no_iotlb_memory stays false and the
+        // mode NORMAL. A bounce then walks io_tlb_list, which was never allocated: a NULL read at offset 0.
         Machine m = boot(KernelVersion.V5_0, "");
+        Device virtio = m.device(VIRTIO);
+        assertThat(m.swiotlb().defaultMem().defpool()).isNull();
+        assertThat(m.swiotlb().defaultMem().force()).isEqualTo(IoTlbMem.ForceMode.NORMAL);
+        long pa = buffer(m, 0);
+        assertThatThrownBy(() -> map50(m, virtio, pa, 512, Direction.TO_DEVICE, DmaAttrs.NONE))
+                .isInstanceOf(KernelOops.class)
+                .hasMessageContaining("NULL pointer dereference at virtual address 0x0 in swiotlb_tbl_map_single");
+    }
+
+    @Test
+    void fiveFourWithoutAnInitialisedPoolReportsAFullBufferOfNoSlots() {
+        // From 5.1 the "too few free slots" test (nslots > nslabs - used = 0) fails the search before the table
+        // is read, so the same bounce is a plain mapping failure with the 5.1+ totals.
+        Machine m = boot(KernelVersion.V5_4, "");
         Device virtio = m.device(VIRTIO);
         assertThat(m.swiotlb().defaultMem().defpool()).isNull();
         long pa = buffer(m, 0);
         assertThat(map50(m, virtio, pa, 512, Direction.TO_DEVICE, DmaAttrs.NONE))
                 .isEqualTo(-1);
-        assertThat(log(m)).contains("virtio-pci 0000:00:02.0: Cannot do DMA to address " + Bits.hex16(pa));
-        assertThat(m.swiotlb().isActive(virtio)).isFalse();
+        assertThat(fullLines(m))
+                .containsExactly("virtio-pci 0000:00:02.0: swiotlb buffer is full (sz: 512 bytes), total 0 (slots),"
+                        + " used 0 (slots)");
+        assertThat(m.swiotlb().failedMaps()).isEqualTo(1);
+    }
+
+    @Test
+    void fiveZeroPanicsOnTheFirstBounceWhenThePoolCouldNotBeAllocated() {
+        // swiotlb=force with 4 Mi slots (8 GiB) cannot be placed below 4 GiB: "Cannot allocate buffer" at boot sets
+        // no_iotlb_memory, and the first bounce panics.
+        Machine m = Machine.boot(
+                Platforms.builtIn("x86-q35"),
+                KernelVersion.V5_0,
+                Machine.BootOptions.DEFAULT.withCmdline("swiotlb=4194304,force").withSwiotlbBase(-1));
+        assertThat(m.swiotlb().defaultMem().allocationFailed()).isTrue();
+        assertThat(log(m)).contains("software IO TLB: Cannot allocate buffer");
+        Device virtio = m.device(VIRTIO);
+        long pa = buffer(m, 0);
         assertThatThrownBy(() -> m.swiotlb().tblMapSingle50(virtio, POOL, pa, 512, Direction.TO_DEVICE, 0))
                 .isInstanceOf(KernelOops.class);
         assertThat(log(m))
