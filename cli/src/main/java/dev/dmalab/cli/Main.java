@@ -14,10 +14,8 @@ import picocli.CommandLine.Command;
         name = "dmalab",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = {
-            "An executable model of the Linux DMA-mapping stack: dma-direct, swiotlb, arch cache maintenance,",
-            "on modelled machines whose memory and caches hold real bytes."
-        },
+        description = "An executable model of the Linux DMA-mapping stack (DMA API core, dma-direct, swiotlb, arch"
+                + " cache maintenance) on modelled machines whose memory and caches hold real bytes.",
         subcommands = {
             DemoCommand.class,
             PlatformsCommand.class,

@@ -1,0 +1,102 @@
+package dev.dmalab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Keeps the README's tour true: every {@code $ ./dmalab ...} command in a fenced block is run in-process and its
+ * pasted output compared with what this version prints. A block may be abridged with a line {@code ...}: the lines
+ * before it must then be the first lines of the output. {@code | head -N} takes the first N lines; a {@code --trace}
+ * file goes to a temporary folder; a command naming a file the repository does not have (an example of bad input)
+ * is skipped.
+ */
+class ReadmeTest {
+    static final Path README = Path.of("..", "README.md");
+
+    /** One command of the README and the output pasted under it. */
+    record Example(int line, String command, List<String> output) {
+        @Override
+        public String toString() {
+            return "README.md:" + line + ": " + command;
+        }
+    }
+
+    static Stream<Example> examples() throws IOException {
+        List<String> lines = Files.readAllLines(README, StandardCharsets.UTF_8);
+        List<Example> out = new ArrayList<>();
+        boolean inBlock = false;
+        Example current = null;
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.startsWith("```")) {
+                inBlock = !inBlock;
+                current = null;
+                continue;
+            }
+            if (!inBlock) {
+                continue;
+            }
+            if (l.startsWith("$ ")) {
+                String cmd = l.substring(2);
+                current = cmd.startsWith("./dmalab") ? new Example(i + 1, cmd, new ArrayList<>()) : null;
+                if (current != null) {
+                    out.add(current);
+                }
+            } else if (current != null) {
+                current.output().add(l);
+            }
+        }
+        assertThat(out).as("README examples").hasSizeGreaterThanOrEqualTo(6);
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("examples")
+    void theReadmeShowsWhatThisVersionPrints(Example ex, @TempDir Path tmp) {
+        String cmd = ex.command();
+        int head = -1;
+        int pipe = cmd.indexOf(" | head -");
+        if (pipe >= 0) {
+            head = Integer.parseInt(cmd.substring(pipe + " | head -".length()).trim());
+            cmd = cmd.substring(0, pipe);
+        }
+        List<String> args = new ArrayList<>(Arrays.asList(cmd.trim().split("\\s+")));
+        args.remove(0); // ./dmalab
+        if (args.isEmpty()) {
+            args.add("demo"); // what the launcher runs by default
+        }
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--trace") && i + 1 < args.size()) {
+                args.set(i + 1, tmp.resolve(args.get(i + 1)).toString());
+            }
+            assumeTrue(!a.endsWith(".yaml") || Files.exists(Path.of("..", a)), "an example of a user's own file: " + a);
+        }
+        Cli.Result r = Cli.run(args.toArray(String[]::new));
+        List<String> actual = new ArrayList<>((r.out() + r.err()).lines().toList());
+        if (head >= 0 && actual.size() > head) {
+            actual = actual.subList(0, head);
+        }
+        List<String> shown = ex.output();
+        int cut = shown.indexOf("...");
+        if (cut >= 0) {
+            assertThat(actual)
+                    .as(ex.toString())
+                    .startsWith(shown.subList(0, cut).toArray(String[]::new));
+        } else {
+            assertThat(actual).as(ex.toString()).containsExactlyElementsOf(shown);
+        }
+    }
+}
