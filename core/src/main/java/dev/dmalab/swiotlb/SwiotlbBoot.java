@@ -38,7 +38,8 @@ public final class SwiotlbBoot {
      *     kmalloc-bounce rule)
      * @param adjustSizeBytes the arch's {@code swiotlb_adjust_size()} request, 0 for none
      * @param verbose SWIOTLB_VERBOSE: print "mapped [mem ...]" at init (arm64 yes, x86 no)
-     * @param lowLimit exclusive top for {@code memblock_alloc_low} ({@code ARCH_LOW_ADDRESS_LIMIT + 1})
+     * @param lowLimit {@code ARCH_LOW_ADDRESS_LIMIT}, the last address {@code memblock_alloc_low} may use (the pool
+     *     ends at or below it)
      * @param possibleCpus {@code num_possible_cpus()}
      * @param fixedBase the pool's address when known, or -1 to let memblock choose
      * @param noForceWithoutPool 5.x arm64: when no pool is needed, {@code swiotlb_force = SWIOTLB_NO_FORCE} (x86

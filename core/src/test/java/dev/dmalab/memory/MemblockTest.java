@@ -37,6 +37,20 @@ class MemblockTest {
     }
 
     @Test
+    void anInclusiveLimitInsideRamLeavesTheLastPageFree() {
+        // arm64 with RAM across 4 GiB: memblock_alloc_low passes ARCH_LOW_ADDRESS_LIMIT = 0xffffffff, so a 64 MiB
+        // pool ends at 0xffffffff rounded down: [0xfbfff000, 0xfffff000), the line real arm64 boots print.
+        PhysicalMemoryMap wide = PhysicalMemoryMap.builder(PageSize.SIZE_4K)
+                .ram(0x8000_0000L, 4 * GIB)
+                .build();
+        Memblock mb = new Memblock(wide);
+        assertThat(mb.allocTopDown(64 * MIB, 4096, 0xffff_ffffL)).isEqualTo(0xfbff_f000L);
+        assertThat(mb.isFree(0xffff_f000L, 0x1000))
+                .as("the page below 4 GiB stays free")
+                .isTrue();
+    }
+
+    @Test
     void allocationIsTopDownBelowTheLimitAndAligned() {
         Memblock mb = new Memblock(map());
         // Highest 1 MiB below 4 GiB: the top of the 2 GiB bank.

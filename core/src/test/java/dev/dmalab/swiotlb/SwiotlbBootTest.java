@@ -40,7 +40,7 @@ class SwiotlbBootTest {
     }
 
     static SwiotlbBoot.Policy x86Policy(boolean limited, int cpus, long fixedBase) {
-        return new SwiotlbBoot.Policy(limited, 0, false, 1L << 32, cpus, fixedBase);
+        return new SwiotlbBoot.Policy(limited, 0, false, 0xffffffffL, cpus, fixedBase);
     }
 
     /** arm64 with CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC and all RAM in the DMA zone: 1 MiB per GiB, verbose. */
@@ -287,7 +287,7 @@ class SwiotlbBootTest {
 
         // Verbose 5.0 prints %#010llx addresses: 2 GiB - 64 MiB = 0x7c000000 to 0x80000000.
         Kernel kv = kernel(KernelVersion.V5_0, ArchKind.ARM64, 1);
-        SwiotlbBoot.Policy verbose = new SwiotlbBoot.Policy(true, 0, true, 1L << 32, 1, -1);
+        SwiotlbBoot.Policy verbose = new SwiotlbBoot.Policy(true, 0, true, 0xffffffffL, 1, -1);
         boot(kv, x86Map(), null, verbose);
         assertThat(texts(kv)).containsExactly("software IO TLB: mapped [mem 0x7c000000-0x80000000] (64MB)");
     }
