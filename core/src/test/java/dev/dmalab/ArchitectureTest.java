@@ -70,6 +70,7 @@ class ArchitectureTest {
                         "util",
                         "memory",
                         "cache",
+                        "hypervisor",
                         "device",
                         "kernel",
                         "dma",
