@@ -1,9 +1,11 @@
 package dev.dmalab.hypervisor;
 
+import dev.dmalab.memory.GuestPhysMap;
+
 /**
  * A Xen domain: its id, how its guest-physical space relates to machine memory, its p2m and its grant table.
  */
-public final class Domain {
+public final class Domain implements GuestPhysMap {
     /** How the domain's guest frames map to machine frames. */
     public enum Kind {
         /** ARM dom0: guest physical equals machine ({@code XENFEAT_direct_mapped}); auto-translated. */
@@ -71,6 +73,7 @@ public final class Domain {
      * The machine address behind guest-physical address {@code guestPhys}, as the CPU reaches it (stage 2 on ARM,
      * the page tables of a PV guest), or -1 if the frame has no machine frame.
      */
+    @Override
     public long machineAddr(long guestPhys) {
         long mfn = p2m.lookup(guestPhys >>> XenFrames.SHIFT);
         return mfn == XenFrames.INVALID ? -1 : (mfn << XenFrames.SHIFT) | (guestPhys & XenFrames.MASK);
