@@ -36,6 +36,7 @@ final class PlatformsCommand implements Callable<Integer> {
                 o.put("page_size", p.pageSize().bytes());
                 o.put("default_kernel", p.defaultKernel().name());
                 o.put("description", p.description());
+                o.put("xen", xen(p));
                 ArrayNode devs = o.putArray("devices");
                 for (PlatformProfile.DeviceSpec d : p.devices()) {
                     devs.add(d.name());
@@ -44,7 +45,7 @@ final class PlatformsCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(Json.write(arr));
             return Main.EXIT_OK;
         }
-        Table t = new Table("NAME", "ARCH", "CPUS", "RAM", "PAGE", "DEVICES", "DMA", "DESCRIPTION");
+        Table t = new Table("NAME", "ARCH", "CPUS", "RAM", "PAGE", "DEVICES", "DMA", "XEN", "DESCRIPTION");
         for (PlatformProfile p : Platforms.all()) {
             long nonCoherent = p.devices().stream()
                     .filter(d -> d.coherent() != null && !d.coherent())
@@ -59,10 +60,19 @@ final class PlatformsCommand implements Callable<Integer> {
                     p.pageSize(),
                     p.devices().size(),
                     dma,
+                    xen(p),
                     p.description());
         }
         spec.commandLine().getOut().print(t);
         return Main.EXIT_OK;
+    }
+
+    /** "-" for a native machine, else the dom0 kind and Xen release ("dom0 1:1 4.17", "dom0 PV 4.17"). */
+    static String xen(PlatformProfile p) {
+        if (!p.isXenDom0()) {
+            return "-";
+        }
+        return (p.xen().directMapped() ? "dom0 1:1 " : "dom0 PV ") + p.xen().version();
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a platform's profile (YAML).")

@@ -118,8 +118,9 @@ class DmalabJarIT {
         assertThat(r.code()).as(r.toString()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err())
-                .isEqualTo("dmalab: unknown platform 'no-such-platform' (built-in: x86-q35, arm64-virt,"
-                        + " arm64-noncoherent, rpi4, or a path to a profile .yaml)\n");
+                .isEqualTo("dmalab: unknown platform 'no-such-platform' (built-in: "
+                        + String.join(", ", dev.dmalab.platform.Platforms.BUILT_IN)
+                        + ", or a path to a profile .yaml)\n");
         assertThat(Files.readString(keep)).isEqualTo("precious\n");
     }
 

@@ -137,7 +137,8 @@ class MainTest {
     void usageErrorsSayWhatIsWrong() {
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "nope").err())
                 .isEqualTo("dmalab: unknown platform 'nope' (built-in: x86-q35, arm64-virt, arm64-noncoherent, rpi4,"
-                        + " or a path to a profile .yaml)\n");
+                        + " juno-r2, juno-r2-xen-dom0, arm32-xen-dom0, x86-xen-pv-dom0, arm64-virt-xen-dom0, or a path"
+                        + " to a profile .yaml)\n");
         assertThat(assertUsageError("run", "streaming-roundtrip").err())
                 .isEqualTo("dmalab: Missing required option: '--platform=PLATFORM' (try 'dmalab run --help')\n");
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "x86-q35", "-k", "9.9")
@@ -381,8 +382,11 @@ class MainTest {
         }
         JsonNode j = singleJson(Cli.run("platforms", "--json").out());
         assertThat(j.isArray()).isTrue();
-        assertThat(j).hasSize(4);
+        assertThat(j).hasSize(Platforms.BUILT_IN.size());
         assertThat(j.get(0).get("name").asText()).isEqualTo("x86-q35");
+        assertThat(j.get(0).get("xen").asText()).isEqualTo("-");
+        assertThat(j.get(5).get("name").asText()).isEqualTo("juno-r2-xen-dom0");
+        assertThat(j.get(5).get("xen").asText()).isEqualTo("dom0 1:1 4.11");
         assertThat(j.get(0).get("devices")).hasSize(6);
     }
 

@@ -120,6 +120,14 @@ public abstract class Arch implements ArchDmaOps {
     }
 
     /**
+     * The table {@link #setupDmaOps} installs on a device that has none: the arch's own default, which Xen's
+     * wrappers mirror (used to tell a device's own ops — an IOMMU's — from the arch default).
+     */
+    public DmaMapOps nativeOpsFor(Device dev, boolean coherent, DmaMapOps nativeOps) {
+        return nativeOps;
+    }
+
+    /**
      * Invalidates {@code [start, start + size)} to the point of coherency the way arm's {@code __dma_inv_area} /
      * {@code dcache_inval_poc} / {@code v7_dma_inv_range} do: a partial line at either end is cleaned and
      * invalidated (so unrelated dirty data sharing the line survives), whole lines are invalidated.

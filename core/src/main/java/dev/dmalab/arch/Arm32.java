@@ -127,6 +127,14 @@ public final class Arm32 extends Arch {
         }
     }
 
+    @Override
+    public DmaMapOps nativeOpsFor(Device dev, boolean coherent, DmaMapOps nativeOps) {
+        if (!usesOwnOps()) {
+            return null;
+        }
+        return coherent ? requireOps(armCoherentDmaOps) : requireOps(armDmaOps);
+    }
+
     private ArmDmaOps requireOps(ArmDmaOps ops) {
         if (ops == null) {
             throw new IllegalStateException("arm_dma_ops not installed: the platform must call installArmDmaOps");

@@ -5,7 +5,6 @@ import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaMapOps;
 import dev.dmalab.kernel.ArchKind;
-import dev.dmalab.kernel.Feature;
 import dev.dmalab.kernel.Kernel;
 
 /**
@@ -14,16 +13,14 @@ import dev.dmalab.kernel.Kernel;
  * <p>Every device is cache coherent and the arch has no cache-maintenance hooks ({@code dev_is_dma_coherent} is
  * constant true), so the arch syncs are never reached. {@code get_arch_dma_ops()} is the global {@code dma_ops}:
  * in 4.20 {@code dma_direct_ops}, replaced by {@code swiotlb_dma_ops} when swiotlb is enabled (set by the platform
- * with {@link #setDefaultOps}); from 5.0 NULL, i.e. dma-direct (swiotlb is folded into it).
+ * with {@link #setDefaultOps}); from 5.0 NULL, i.e. dma-direct (swiotlb is folded into it), except in a Xen PV
+ * domain, where {@code pci_xen_swiotlb_init} points it at {@code xen_swiotlb_dma_ops}.
  *
  * <p>Deliberate difference: GART, Calgary and the IOMMU drivers' global ops are not modelled.
  */
 final class X86 extends Arch {
-    private final boolean bypass;
-
     X86(Kernel kernel, CacheSystem caches) {
         super(kernel, caches);
-        this.bypass = kernel.has(Feature.DIRECT_BYPASS);
     }
 
     @Override
@@ -72,6 +69,8 @@ final class X86 extends Arch {
 
     @Override
     public DmaMapOps get(Device dev) {
-        return bypass ? null : defaultOps();
+        // get_arch_dma_ops(): the global dma_ops pointer. 4.20 sets it to dma_direct_ops or swiotlb_dma_ops; from
+        // 5.0 it is NULL (dma-direct) unless Xen PV installs &xen_swiotlb_dma_ops.
+        return defaultOps();
     }
 }

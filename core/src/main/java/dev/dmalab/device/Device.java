@@ -17,6 +17,7 @@ public final class Device {
     private final String name;
     private final BusType bus;
     private String driverName;
+    private String pciId = "";
 
     private boolean hasDmaMask = true;
     private long dmaMask = Bits.dmaBitMask(32);
@@ -61,6 +62,15 @@ public final class Device {
     /** The bound driver's name ({@code dev->driver->name}), or null. */
     public String driverName() {
         return driverName;
+    }
+
+    /** A PCI function's vendor:device ({@code 1095:3132}), or "" when unknown. */
+    public String pciId() {
+        return pciId;
+    }
+
+    public void setPciId(String pciId) {
+        this.pciId = pciId == null ? "" : pciId;
     }
 
     public void setDriverName(String driverName) {

@@ -403,4 +403,41 @@ public final class Xen {
         exchangedFrames += inFrames.length;
         return out;
     }
+
+    /**
+     * {@code XENMEM_exchange} the other way, as {@code xen_destroy_contiguous_region} issues it: one extent of
+     * {@code 2^inOrder} frames starting at {@code firstMfn} for as many single frames, with no address limit, placed
+     * at guest frames {@code outGfn + i}.
+     *
+     * @return the new frames, or null (-EINVAL / -ENOMEM: nothing changed)
+     */
+    public long[] exchangeToSingles(Domain d, long firstMfn, int inOrder, long outGfn) {
+        int n = 1 << inOrder;
+        for (int i = 0; i < n; i++) {
+            if (ownerOf(firstMfn + i) != d) {
+                return null;
+            }
+        }
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = heap.alloc(0, 0);
+            if (out[i] == XenFrames.INVALID) {
+                for (int j = 0; j < i; j++) {
+                    heap.free(out[j], 1);
+                }
+                return null;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            owner.remove(firstMfn + i);
+            m2p.remove(firstMfn + i);
+        }
+        heap.free(firstMfn, n);
+        for (int i = 0; i < n; i++) {
+            owner.put(out[i], d.id());
+            m2p.put(out[i], outGfn + i);
+        }
+        exchangedFrames += n;
+        return out;
+    }
 }

@@ -126,6 +126,12 @@ public enum Feature {
     /** arm32 uses dma-direct instead of its own {@code arm_dma_ops} for non-IOMMU devices. */
     ARM32_DMA_DIRECT("5.19", null, "arm32 uses dma-direct"),
 
+    // ---- drivers ----
+    /** sata_sil24 no longer clears its command blocks after {@code dmam_alloc_coherent} (Huang, 5.3). */
+    SIL24_NO_MEMSET("5.3", null, "sata_sil24 relies on dma_alloc_coherent zeroing"),
+    /** sata_sil24 sets both masks with {@code dma_set_mask_and_coherent(64)}, no 32-bit fallback (hch, 5.4). */
+    SIL24_MASK_AND_COHERENT("5.4", null, "sata_sil24: dma_set_mask_and_coherent(64) or fail"),
+
     // ---- Xen (the seed) ----
     /** arm64 {@code arch_setup_dma_ops} saves {@code dev->dma_ops} in {@code archdata.dev_dma_ops} for Xen. */
     XEN_ARM64_ARCHDATA_OPS(null, "5.0", "arm64 saves archdata.dev_dma_ops for xen-swiotlb"),
@@ -134,7 +140,36 @@ public enum Feature {
     /** arm64 has its own page-coherent header calling dma_direct_* (60d8cd572f65, 5.0-rc cycle). */
     XEN_ARM64_HEADER_FIXED("5.0", null, "arm64 xen page-coherent calls dma_direct_* (60d8cd572f65)"),
     /** swiotlb-xen cleanups: pfn_valid local test everywhere, no page-coherent.h native ops. */
-    XEN_PAGE_COHERENT_REWORK("5.4", null, "swiotlb-xen cleanups (pfn_valid everywhere)");
+    XEN_PAGE_COHERENT_REWORK("5.4", null, "swiotlb-xen cleanups (pfn_valid everywhere)"),
+    /**
+     * {@code dma_cache_maint} simplified ("xen/arm: simplify dma_cache_maint", 5.4): the caller picks the op and the
+     * loop steps the frame address by the chunk length, so a buffer that starts inside a frame and crosses into the
+     * next one has its second frame maintained at the first frame's address.
+     */
+    XEN_CACHE_MAINT_SIMPLE("5.4", null, "dma_cache_maint steps the address by the chunk length"),
+    /**
+     * x86 {@code xen_swiotlb_alloc_coherent} marks exchanged pages {@code PageXenRemapped} and the free path undoes
+     * exactly those (Gross, 5.3); before, it re-tested the exchanged region, which never looks out of reach.
+     */
+    XEN_REMAPPED_PAGES("5.3", null, "swiotlb-xen undoes exactly the exchanges it made (PageXenRemapped)"),
+    /** {@code xen_swiotlb_map_sg} loops over {@code xen_swiotlb_map_page} (hch, 5.0-rc1). */
+    XEN_MAP_SG_VIA_MAP_PAGE("5.0-rc1", null, "xen_swiotlb_map_sg maps each entry with map_page"),
+    /** {@code xen_phys_to_dma} / {@code xen_dma_to_phys}: dma_range_map applied on top of the bfn (5.10). */
+    XEN_PHYS_TO_DMA("5.10", null, "swiotlb-xen applies phys_to_dma on top of pfn_to_bfn"),
+    /**
+     * swiotlb-xen uses the generic swiotlb pool (5.19: arm reuses or late-allocates the default pool, x86 remaps it
+     * with {@code xen_swiotlb_fixup}); arm's ops allocate with {@code dma_direct_alloc} directly.
+     */
+    XEN_SWIOTLB_GENERIC_POOL("5.19", null, "swiotlb-xen shares the generic swiotlb pool; arm .alloc = dma_direct"),
+    /**
+     * {@code range_straddles_page_boundary} also reports a buffer whose physical address is aligned to its
+     * allocation order but whose machine address is not (9f40ec84a797, 6.12).
+     */
+    XEN_STRADDLE_ALIGNMENT("6.12", null, "range_straddles_page_boundary checks machine alignment"),
+    /** {@code xen_swiotlb_dma_ops.max_mapping_size = swiotlb_max_mapping_size} (Patocka, 6.7). */
+    XEN_MAX_MAPPING_SIZE("6.7", null, "swiotlb-xen caps mappings at swiotlb_max_mapping_size"),
+    /** arm and arm64 install the ops through {@code xen_setup_dma_ops}/{@code xen_swiotlb_detect()} (5.13). */
+    XEN_SETUP_DMA_OPS("5.13", null, "xen_setup_dma_ops: swiotlb-xen iff xen_swiotlb_detect()");
 
     private final String since;
     private final String until;

@@ -18,6 +18,7 @@ public final class Kernel {
     private final Printk printk;
     private final ExecContext context;
     private final String hardwareName;
+    private final List<Finding> findings = new ArrayList<>();
 
     public Kernel(KernelVersion version, ArchKind arch, int cpus, String hardwareName) {
         this.version = version;
@@ -54,6 +55,16 @@ public final class Kernel {
 
     public String hardwareName() {
         return hardwareName;
+    }
+
+    /** Reports a finding (see {@link Finding}); kept in order of discovery. */
+    public void finding(Finding f) {
+        findings.add(f);
+    }
+
+    /** The findings so far, in order. */
+    public List<Finding> findings() {
+        return java.util.Collections.unmodifiableList(findings);
     }
 
     /**

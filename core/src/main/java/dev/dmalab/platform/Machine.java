@@ -19,6 +19,8 @@ import dev.dmalab.dma.DmaApi;
 import dev.dmalab.dma.DmaEvents;
 import dev.dmalab.dma.DmaMapOps;
 import dev.dmalab.dma.DmaParams;
+import dev.dmalab.hypervisor.Domain;
+import dev.dmalab.hypervisor.Xen;
 import dev.dmalab.kernel.ArchKind;
 import dev.dmalab.kernel.CpuMemory;
 import dev.dmalab.kernel.Feature;
@@ -26,6 +28,7 @@ import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelAddressSpace;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.kernel.Printk;
+import dev.dmalab.memory.MemoryRegion;
 import dev.dmalab.memory.PhysicalMemory;
 import dev.dmalab.memory.PhysicalMemoryMap;
 import dev.dmalab.memory.Zone;
@@ -34,6 +37,17 @@ import dev.dmalab.swiotlb.Swiotlb;
 import dev.dmalab.swiotlb.SwiotlbBoot;
 import dev.dmalab.swiotlb.SwiotlbParams;
 import dev.dmalab.util.Bits;
+import dev.dmalab.xen.DirectPageCoherent;
+import dev.dmalab.xen.NativeOpsPageCoherent;
+import dev.dmalab.xen.PageCoherent;
+import dev.dmalab.xen.X86PageCoherent;
+import dev.dmalab.xen.XenAddress;
+import dev.dmalab.xen.XenDmaSetup;
+import dev.dmalab.xen.XenGnttab;
+import dev.dmalab.xen.XenMm;
+import dev.dmalab.xen.XenP2m;
+import dev.dmalab.xen.XenSwiotlbDmaOps;
+import dev.dmalab.xen.XenSwiotlbInit;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -64,6 +78,13 @@ public final class Machine {
     private final AtomicPools atomicPools;
     private final KernelCmdline cmdline;
     private final SwiotlbBoot.Result swiotlbBoot;
+    private final PhysicalMemoryMap machineMap;
+    private Xen xen;
+    private Domain dom0;
+    private XenMm xenMm;
+    private XenSwiotlbDmaOps xenOps;
+    private XenDmaSetup xenSetup;
+    private XenGnttab gnttab;
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, BusMaster> busMasters = new LinkedHashMap<>();
 
@@ -121,13 +142,14 @@ public final class Machine {
             boolean coherent = d.coherent() != null ? d.coherent() : profile.arch() == ArchKind.X86_64;
             anyNonCoherent |= !coherent;
         }
+        this.machineMap = profile.isXenDom0() ? machineMap(profile, map) : map;
         PlatformProfile.CacheSpec cs = profile.cache();
         boolean modelled = options.cachesModelled() != null
                 ? options.cachesModelled()
                 : cs.modelled() != null ? cs.modelled() : anyNonCoherent;
         this.caches = new CacheSystem(
                 memory.contents(),
-                map,
+                machineMap,
                 profile.cpus(),
                 new CacheGeometry(cs.lineBytes(), cs.sizeBytes(), cs.ways()),
                 modelled,
@@ -140,6 +162,9 @@ public final class Machine {
             a32.setLpae(profile.lpae());
         }
         this.events = new DmaEvents(kernel);
+        if (profile.isXenDom0()) {
+            bootHypervisor(map);
+        }
 
         reserveDevicePools();
         SwiotlbBoot.Result sw = bootSwiotlb(map, zones, options);
@@ -160,14 +185,18 @@ public final class Machine {
         this.swiotlb = new Swiotlb(kernel, cpu, events, arch, sw.mem());
         this.direct = new DmaDirect(kernel, cpu, memory, arch, swiotlb, atomicPools);
         this.dma = new DmaApi(kernel, cpu, events, direct, arch, map::pfnValid);
+        if (profile.isXenDom0()) {
+            xenMmInit(map);
+        }
 
         DmaMapOps nativeOps = null;
         if (version.has(Feature.SWIOTLB_DMA_OPS)) {
             SwiotlbDmaOps swOps = new SwiotlbDmaOps(kernel, direct, swiotlb, arch);
             if (profile.arch() == ArchKind.ARM64) {
                 nativeOps = swOps; // arm64 4.20: arch_setup_dma_ops installs swiotlb_dma_ops
-            } else if (profile.arch() == ArchKind.X86_64) {
-                // x86 4.20: the global dma_ops is swiotlb_dma_ops when swiotlb is on, else dma_direct_ops
+            } else if (profile.arch() == ArchKind.X86_64 && xenOps == null) {
+                // x86 4.20: the global dma_ops is swiotlb_dma_ops when swiotlb is on, else dma_direct_ops (a Xen PV
+                // domain has pointed it at xen_swiotlb_dma_ops instead)
                 arch.setDefaultOps(sw.mem().defpool() != null ? swOps : direct);
             }
         }
@@ -290,8 +319,17 @@ public final class Machine {
         long adjust = 0;
         boolean verbose;
         long lowLimit;
+        boolean xenPv = profile.isXenDom0() && !profile.xen().directMapped();
         switch (profile.arch()) {
             case X86_64 -> {
+                if (xenPv) {
+                    // pci_xen_swiotlb_detect: dom0 always gets swiotlb-xen, placed anywhere (memblock_alloc / 6.x
+                    // SWIOTLB_ANY); 5.x prints it (swiotlb_init_with_tbl(..., 1)), 6.x x86 does not.
+                    limited = true;
+                    verbose = !v.has(Feature.XEN_SWIOTLB_GENERIC_POOL);
+                    lowLimit = Long.MAX_VALUE;
+                    break;
+                }
                 limited = map.endOfDram() > (1L << 32);
                 verbose = false;
                 lowLimit = 0xffffffffL; // ARCH_LOW_ADDRESS_LIMIT
@@ -334,6 +372,17 @@ public final class Machine {
             }
             throw new InputException(profile.file(), profile.lineOf("swiotlb.base"), "swiotlb.base", e.getMessage());
         }
+        if (xenPv && result.mem().defpool() != null) {
+            var pool = result.mem().defpool();
+            int rc = XenSwiotlbInit.fixup(
+                    xenMm, pool.start(), pool.nslabs(), profile.pageSize().shift());
+            if (rc != 0) {
+                kernel.printk().err("xen:swiotlb_xen: Failed to get contiguous memory for DMA from Xen!");
+                result = new SwiotlbBoot.Result(
+                        new dev.dmalab.swiotlb.IoTlbMem(null, result.mem().force(), true), 0, 0, -1);
+            }
+            return result;
+        }
         if (profile.arch() == ArchKind.X86_64 && limited && result.mem().defpool() != null) {
             kernel.printk().info("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)");
             var pool = result.mem().defpool();
@@ -344,11 +393,134 @@ public final class Machine {
         return result;
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Xen
+
+    /** The host's memory map: machine RAM and Xen's reservations, with the platform's MMIO. */
+    private static PhysicalMemoryMap machineMap(PlatformProfile profile, PhysicalMemoryMap guest) {
+        PhysicalMemoryMap.Builder b = PhysicalMemoryMap.builder(dev.dmalab.memory.PageSize.SIZE_4K);
+        for (PlatformProfile.Range r : profile.xen().machineRam()) {
+            b.ram(r.start(), r.size(), r.name());
+        }
+        for (PlatformProfile.Range r : profile.xen().machineReserved()) {
+            b.reserved(r.start(), r.size(), r.name());
+        }
+        for (MemoryRegion r : guest.mmioRegions()) {
+            b.mmio(r.start(), r.sizeBytes(), r.name());
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new InputException(profile.file(), profile.lineOf("xen"), "xen.machine_ram", e.getMessage());
+        }
+    }
+
+    /**
+     * Xen builds dom0 (and the profile's domUs) before the kernel starts: a 1:1 ARM dom0 gets its banks, a PV dom0
+     * its p2m; the dom0 kernel's CPU then reaches memory through that map.
+     */
+    private void bootHypervisor(PhysicalMemoryMap map) {
+        PlatformProfile.XenSpec spec = profile.xen();
+        boolean x86 = profile.arch() == ArchKind.X86_64;
+        this.xen = new Xen(spec.version(), machineMap, caches, spec.cacheFlushHypercall() && !x86);
+        try {
+            if (spec.directMapped()) {
+                dom0 = xen.createDirectMappedDom0(map.ramBanks());
+            } else {
+                dom0 = xen.createPvDom0(
+                        map.endOfDram() >>> 12, spec.pvMachineBase() >>> 12, spec.pvChunkPages(), spec.pvReversed());
+            }
+            long guestBase = x86 ? 0 : 0x4000_0000L >>> 12; // GUEST_RAM0_BASE of an ARM guest
+            for (PlatformProfile.DomUSpec d : spec.domUs()) {
+                xen.createDomU(d.id(), d.name(), guestBase, d.memoryBytes() >>> 12);
+            }
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new InputException(profile.file(), profile.lineOf("xen"), "xen", e.getMessage());
+        }
+        cpu.setGuestPhysMap(dom0);
+        int pageShift = profile.pageSize().shift();
+        XenP2m p2m = new XenP2m(xen, dom0);
+        XenAddress addr = new XenAddress(kernel, p2m, pageShift);
+        this.xenMm = new XenMm(kernel, p2m, addr, cpu, arch, map::pfnValid, pageShift, true);
+        if (x86) {
+            kernel.printk().info("Booting paravirtualized kernel on Xen");
+            kernel.printk().info("Xen version: " + spec.version() + ".0 (preserve-AD)");
+        } else {
+            kernel.printk().info("Xen " + spec.version() + " support found");
+        }
+    }
+
+    /**
+     * {@code xen_mm_init} (arm, an {@code arch_initcall}) and the ops wiring: up to 5.18 swiotlb-xen allocates its own
+     * pool from the page allocator and it replaces the generic one; from 5.19 the generic pool is used (created
+     * late if there is none). The cache-flush hypercall is probed. x86 PV points the global {@code dma_ops} at
+     * swiotlb-xen; arm installs it per device in {@code arch_setup_dma_ops}.
+     */
+    private void xenMmInit(PhysicalMemoryMap map) {
+        boolean x86 = profile.arch() == ArchKind.X86_64;
+        KernelVersion v = kernel.version();
+        int pageShift = profile.pageSize().shift();
+        if (!x86) {
+            boolean lowRam = map.startOfDram() < (1L << 32);
+            if (!v.has(Feature.XEN_SWIOTLB_GENERIC_POOL)) {
+                long nslabs = swiotlbBoot.nslabs() > 0 ? swiotlbBoot.nslabs() : SwiotlbBoot.DEFAULT_NSLABS;
+                swiotlb.setDefaultMem(XenSwiotlbInit.lateInit(
+                        kernel,
+                        memory.pages(),
+                        nslabs,
+                        lowRam,
+                        swiotlb.defaultMem().force(),
+                        false));
+            } else if (swiotlb.defaultMem().nslabs() == 0) {
+                swiotlb.setDefaultMem(XenSwiotlbInit.lateInit(
+                        kernel,
+                        memory.pages(),
+                        SwiotlbBoot.DEFAULT_NSLABS,
+                        lowRam,
+                        swiotlb.defaultMem().force(),
+                        true));
+            }
+            xenMm.probeCacheFlush();
+        }
+        PageCoherent pc;
+        if (x86) {
+            pc = new X86PageCoherent(memory.pages(), addressSpace);
+        } else if (v.has(Feature.XEN_PAGE_COHERENT_REWORK)
+                || (profile.arch() == ArchKind.ARM64 && v.has(Feature.XEN_ARM64_HEADER_FIXED))) {
+            pc = new DirectPageCoherent(direct, xenMm, memory.pages(), pageShift);
+        } else {
+            pc = new NativeOpsPageCoherent(
+                    kernel, arch, xenMm, memory.pages(), pageShift, !v.has(Feature.GLOBAL_MAPPING_ERROR));
+        }
+        this.xenOps = new XenSwiotlbDmaOps(kernel, xenMm, pc, swiotlb, direct, cpu, memory.pages(), x86);
+        if (x86) {
+            arch.setDefaultOps(xenOps); // pci_xen_swiotlb_init: dma_ops = &xen_swiotlb_dma_ops
+        } else {
+            boolean directMappedFeature =
+                    profile.xen().directMapped() && xenAtLeast(profile.xen().version(), 4, 15);
+            this.xenSetup = new XenDmaSetup(kernel, xenOps, true, directMappedFeature);
+        }
+        this.gnttab = new XenGnttab(xenMm.p2m(), memory.pages());
+    }
+
+    /** Whether Xen release {@code version} ("4.17") is at least {@code major.minor}. */
+    static boolean xenAtLeast(String version, int major, int minor) {
+        String[] p = version.split("\\.");
+        try {
+            int ma = Integer.parseInt(p[0]);
+            int mi = p.length > 1 ? Integer.parseInt(p[1]) : 0;
+            return ma > major || (ma == major && mi >= minor);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** Sets up the device {@code devices[index]} of the profile. */
     private void addDevice(int index, PlatformProfile.DeviceSpec spec, DmaMapOps nativeOps) {
         String field = "devices[" + index + "]";
         Device dev = new Device(spec.name(), spec.bus());
         dev.setDriverName(spec.driver());
+        dev.setPciId(spec.pciId());
         if (!spec.dmaRanges().isEmpty()) {
             if (kernel.has(Feature.DMA_RANGE_MAP)) {
                 dev.setDmaRangeMap(new DmaRangeMap(spec.dmaRanges()));
@@ -378,6 +550,9 @@ public final class Machine {
         } catch (IllegalArgumentException e) {
             throw new InputException(profile.file(), 0, field + ".coherent", e.getMessage());
         }
+        if (xenSetup != null) {
+            xenSetup.setup(dev, arch.nativeOpsFor(dev, coherent, nativeOps));
+        }
         swiotlb.attach(dev);
         if (spec.coherentPool() != null) {
             PlatformProfile.PoolSpec p = spec.coherentPool();
@@ -405,7 +580,7 @@ public final class Machine {
                             "coherent DMA mask " + Bits.hex0x(spec.coherentDmaMask()) + " not supported (-EIO)");
         }
         devices.put(dev.name(), dev);
-        busMasters.put(dev.name(), new BusMaster(dev, caches, memory.map()));
+        busMasters.put(dev.name(), new BusMaster(dev, caches, machineMap));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -498,6 +673,36 @@ public final class Machine {
             throw new IllegalStateException("out of memory allocating 2^" + order + " pages");
         }
         return memory.pageSize().pfnPhys(pfn);
+    }
+
+    /** The host's memory map (machine addresses); the kernel's own map for a native machine. */
+    public PhysicalMemoryMap machineMap() {
+        return machineMap;
+    }
+
+    /** The hypervisor, or null for a native machine. */
+    public Xen xen() {
+        return xen;
+    }
+
+    /** Dom0, or null for a native machine. */
+    public Domain dom0() {
+        return dom0;
+    }
+
+    /** swiotlb-xen's ops, or null for a native machine. */
+    public XenSwiotlbDmaOps xenOps() {
+        return xenOps;
+    }
+
+    /** swiotlb-xen's arch glue (cache maintenance by hypercall, contiguous regions), or null. */
+    public XenMm xenMm() {
+        return xenMm;
+    }
+
+    /** The backend grant mapper of dom0, or null for a native machine. */
+    public XenGnttab gnttab() {
+        return gnttab;
     }
 
     /** The platform's devices in profile order. */

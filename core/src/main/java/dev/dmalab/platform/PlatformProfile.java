@@ -20,6 +20,7 @@ import java.util.Map;
  * @param swiotlbBase the swiotlb pool's physical address when known, else -1
  * @param swiotlbDefault the profile's {@code swiotlb:} slots/areas/force as the {@code swiotlb=} parameter value
  *     they stand for ("" when none); a {@code swiotlb=} on the command line replaces it
+ * @param xen the Xen hypervisor the kernel runs on as dom0, or null for a native machine
  * @param lines the source line of each field path that boot may still reject
  */
 public record PlatformProfile(
@@ -42,6 +43,7 @@ public record PlatformProfile(
         String swiotlbDefault,
         boolean lpae,
         List<DeviceSpec> devices,
+        XenSpec xen,
         Map<String, Integer> lines) {
 
     /** A physical range of the profile. */
@@ -68,6 +70,7 @@ public record PlatformProfile(
      * @param maxSegmentSize 0: the bus default
      * @param segmentBoundary 0: the bus default
      * @param hardwareAddressBits how many address bits the device's DMA engine drives (default: its mask width)
+     * @param pciId a PCI function's vendor:device ({@code 1095:3132}), "" when not given
      */
     public record DeviceSpec(
             String name,
@@ -83,7 +86,42 @@ public record PlatformProfile(
             long minAlignMask,
             PoolSpec coherentPool,
             int hardwareAddressBits,
+            String pciId,
             String description) {}
+
+    /**
+     * The hypervisor under a dom0 profile. The profile's {@code memory} is dom0's view (for a direct-mapped ARM dom0
+     * that is also where its banks lie in machine memory; for x86 PV its pseudo-physical space); {@code
+     * machineRam} is the host's.
+     *
+     * @param version Xen release, e.g. "4.17"
+     * @param directMapped ARM dom0 mapped 1:1; false: x86 PV
+     * @param machineRam the host's RAM (machine addresses)
+     * @param machineReserved machine RAM Xen keeps for itself
+     * @param cacheFlushHypercall whether Xen offers {@code GNTTABOP_cache_flush}
+     * @param pvMachineBase x86 PV: the first machine byte of dom0's memory
+     * @param pvChunkPages x86 PV: dom0's machine frames are contiguous within chunks of this many pages
+     * @param pvReversed x86 PV: chunks handed out from the top down (a debug build of Xen)
+     * @param domUs guests whose pages dom0's backends can map
+     */
+    public record XenSpec(
+            String version,
+            boolean directMapped,
+            List<Range> machineRam,
+            List<Range> machineReserved,
+            boolean cacheFlushHypercall,
+            long pvMachineBase,
+            int pvChunkPages,
+            boolean pvReversed,
+            List<DomUSpec> domUs) {}
+
+    /** A guest domain: its id, name and memory (its frames come from the top of Xen's heap). */
+    public record DomUSpec(int id, String name, long memoryBytes) {}
+
+    /** Whether the kernel runs as a Xen dom0. */
+    public boolean isXenDom0() {
+        return xen != null;
+    }
 
     /** The line of {@code fieldPath} in the profile, or 0. */
     public int lineOf(String fieldPath) {

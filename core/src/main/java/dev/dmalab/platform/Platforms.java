@@ -9,7 +9,16 @@ import java.util.List;
 /** The built-in platform profiles, and lookup of a platform by built-in name or profile file path. */
 public final class Platforms {
     /** Built-in profiles, in the order {@code dmalab platforms} lists them. */
-    public static final List<String> BUILT_IN = List.of("x86-q35", "arm64-virt", "arm64-noncoherent", "rpi4");
+    public static final List<String> BUILT_IN = List.of(
+            "x86-q35",
+            "arm64-virt",
+            "arm64-noncoherent",
+            "rpi4",
+            "juno-r2",
+            "juno-r2-xen-dom0",
+            "arm32-xen-dom0",
+            "x86-xen-pv-dom0",
+            "arm64-virt-xen-dom0");
 
     private Platforms() {}
 

@@ -112,7 +112,8 @@ public final class ProfileLoader {
                 "zones",
                 "cache",
                 "swiotlb",
-                "devices");
+                "devices",
+                "xen");
         Map<String, Integer> lines = new HashMap<>();
 
         String name = root.string("name");
@@ -236,6 +237,7 @@ public final class ProfileLoader {
                 devices.add(spec);
             }
         }
+        PlatformProfile.XenSpec xen = root.has("xen") ? xen(root.get("xen"), arch, ram, pageSize, lines) : null;
         return new PlatformProfile(
                 name,
                 description,
@@ -256,7 +258,109 @@ public final class ProfileLoader {
                 swiotlbDefault,
                 lpae,
                 List.copyOf(devices),
+                xen,
                 Map.copyOf(lines));
+    }
+
+    /** The {@code xen:} section: the hypervisor under a dom0 profile. */
+    private static PlatformProfile.XenSpec xen(
+            YamlNode x, ArchKind arch, List<PlatformProfile.Range> ram, PageSize pageSize, Map<String, Integer> lines) {
+        x.checkKeys("version", "dom0", "machine_ram", "machine_reserved", "cache_flush_hypercall", "pv_p2m", "domus");
+        String version = x.string("version", "4.17");
+        String dom0 = x.string("dom0", arch == ArchKind.X86_64 ? "pv" : "direct-mapped");
+        boolean direct;
+        if (dom0.equals("direct-mapped")) {
+            direct = true;
+        } else if (dom0.equals("pv")) {
+            direct = false;
+        } else {
+            throw x.get("dom0").error("expected direct-mapped or pv, got " + dom0);
+        }
+        if (direct == (arch == ArchKind.X86_64)) {
+            throw x.get("dom0")
+                    .error(
+                            arch == ArchKind.X86_64
+                                    ? "an x86 dom0 is PV (dom0: pv)"
+                                    : "an arm dom0 is mapped 1:1 (dom0: direct-mapped)");
+        }
+        List<PlatformProfile.Range> machineRam = ranges(x.get("machine_ram"), true);
+        List<PlatformProfile.Range> machineReserved =
+                x.has("machine_reserved") ? ranges(x.get("machine_reserved"), false) : List.of();
+        List<YamlNode> mrNodes = x.get("machine_ram").elements();
+        for (int i = 0; i < machineRam.size(); i++) {
+            PlatformProfile.Range r = machineRam.get(i);
+            if (r.start() % 4096 != 0 || r.size() % 4096 != 0) {
+                throw mrNodes.get(i).error("machine RAM must be 4 KiB aligned");
+            }
+        }
+        if (direct) {
+            for (PlatformProfile.Range r : ram) {
+                boolean inside = machineRam.stream().anyMatch(m -> r.start() >= m.start() && r.end() <= m.end());
+                if (!inside) {
+                    throw x.get("machine_ram")
+                            .error("dom0's RAM bank " + Bits.hex0x(r.start()) + "-" + Bits.hex0x(r.end() - 1)
+                                    + " is not inside machine RAM (a 1:1 dom0's banks are machine memory)");
+                }
+            }
+        }
+        long pvBase = 0;
+        int pvChunk = 1;
+        boolean pvReversed = false;
+        if (!direct) {
+            YamlNode pv = x.get("pv_p2m").checkKeys("machine_base", "chunk_pages", "reversed");
+            pvBase = pv.size("machine_base");
+            pvChunk = pv.integer("chunk_pages", 1, 1, 1 << 18);
+            pvReversed = pv.bool("reversed", false);
+            if (pvBase % 4096 != 0) {
+                throw pv.get("machine_base").error("must be 4 KiB aligned");
+            }
+            long frames = 0;
+            for (PlatformProfile.Range r : ram) {
+                frames = Math.max(frames, r.end() >>> 12);
+            }
+            if (frames % pvChunk != 0) {
+                throw pv.get("chunk_pages")
+                        .error(frames + " pseudo-physical frames are not a whole number of " + pvChunk
+                                + "-page chunks");
+            }
+            long end = pvBase + (frames << 12);
+            long base = pvBase;
+            boolean inside = machineRam.stream().anyMatch(m -> base >= m.start() && end <= m.end());
+            if (!inside) {
+                throw pv.get("machine_base")
+                        .error("dom0's " + frames + " frames from " + Bits.hex0x(pvBase)
+                                + " do not fit in one machine RAM range");
+            }
+        } else if (x.has("pv_p2m")) {
+            throw x.get("pv_p2m").error("pv_p2m applies to a PV dom0 only");
+        }
+        List<PlatformProfile.DomUSpec> domUs = new ArrayList<>();
+        if (x.has("domus")) {
+            Set<Integer> ids = new HashSet<>();
+            for (YamlNode d : x.get("domus").elements()) {
+                d.checkKeys("id", "name", "memory");
+                int id = d.integer("id", 1, 1, 32767);
+                if (!ids.add(id)) {
+                    throw d.get("id").error("duplicate domain id " + id);
+                }
+                long mem = d.size("memory");
+                if (mem <= 0 || mem % 4096 != 0) {
+                    throw d.get("memory").error("a domU needs a positive, 4 KiB aligned memory size");
+                }
+                domUs.add(new PlatformProfile.DomUSpec(id, d.string("name", "domU" + id), mem));
+            }
+        }
+        lines.put("xen", x.line());
+        return new PlatformProfile.XenSpec(
+                version,
+                direct,
+                machineRam,
+                machineReserved,
+                x.bool("cache_flush_hypercall", true),
+                pvBase,
+                pvChunk,
+                pvReversed,
+                List.copyOf(domUs));
     }
 
     /** The firmware DMA zone limit an arch assumes when the profile says nothing. */
@@ -404,8 +508,13 @@ public final class ProfileLoader {
                 "segment_boundary",
                 "min_align_mask",
                 "hardware_address_bits",
-                "coherent_pool");
+                "coherent_pool",
+                "pci_id");
         String name = d.string("name");
+        String pciId = d.string("pci_id", "");
+        if (!pciId.isEmpty() && !pciId.matches("[0-9a-f]{4}:[0-9a-f]{4}")) {
+            throw d.get("pci_id").error("expected vendor:device in lower-case hex, e.g. 1095:3132");
+        }
         BusType bus = BusType.PCI;
         YamlNode b = d.opt("bus");
         if (b != null) {
@@ -479,6 +588,7 @@ public final class ProfileLoader {
                 minAlign,
                 pool,
                 hwBits,
+                pciId,
                 d.string("description", ""));
     }
 }

@@ -8,7 +8,8 @@ public final class Workloads {
     private Workloads() {}
 
     public static List<Workload> all() {
-        return List.of(new StreamingRoundtrip(true), new StreamingRoundtrip(false), new DmaNoneBug());
+        return List.of(
+                new StreamingRoundtrip(true), new StreamingRoundtrip(false), new DmaNoneBug(), new XenDom0Boot());
     }
 
     /** The built-in workload {@code name}. */

@@ -49,7 +49,7 @@ public final class Swiotlb {
     private final CpuMemory cpu;
     private final DmaEvents events;
     private final Arch arch;
-    private final IoTlbMem mem;
+    private IoTlbMem mem;
     private final boolean modern;
     private final boolean minAlignSupported;
     private final boolean boundaryAllOnes;
@@ -83,6 +83,18 @@ public final class Swiotlb {
     /** The default {@code io_tlb_mem}. */
     public IoTlbMem defaultMem() {
         return mem;
+    }
+
+    /**
+     * Replaces the default instance before devices are attached: 5.x swiotlb-xen's late pool takes over the
+     * generic swiotlb's globals ({@code swiotlb_late_init_with_tbl}); 5.19+ {@code swiotlb_init_late} builds one
+     * where there was none.
+     */
+    public void setDefaultMem(IoTlbMem mem) {
+        if (!this.modern && mem.defpool() != null && mem.defpool().nareas() != 1) {
+            throw new IllegalArgumentException(kernel.version() + " has no swiotlb areas");
+        }
+        this.mem = mem;
     }
 
     /** {@code swiotlb_dev_init}: points the device at the default instance. */

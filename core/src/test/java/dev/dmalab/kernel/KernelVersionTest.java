@@ -34,7 +34,8 @@ class KernelVersionTest {
             DIRECT_REPORT_ADDR,
             ARM64_DMA_DIRECT,
             XEN_ARM64_ARCHDATA_OPS,
-            XEN_ARM32_ARCHDATA_OPS);
+            XEN_ARM32_ARCHDATA_OPS,
+            XEN_MAP_SG_VIA_MAP_PAGE);
 
     /** 5.0: the dma_supported and arm64 Xen fixes; arm64 no longer saves archdata ops. */
     private static final Set<Feature> V5_0 = EnumSet.of(
@@ -46,7 +47,8 @@ class KernelVersionTest {
             DIRECT_REPORT_ADDR,
             ARM64_DMA_DIRECT,
             XEN_ARM32_ARCHDATA_OPS,
-            XEN_ARM64_HEADER_FIXED);
+            XEN_ARM64_HEADER_FIXED,
+            XEN_MAP_SG_VIA_MAP_PAGE);
 
     /**
      * 5.4: dma_max_mapping_size and dma_direct_map_resource (5.1), io_tlb_used (5.1) and the "total/used" full
@@ -68,7 +70,12 @@ class KernelVersionTest {
             ARM64_FLIPPED_VA,
             ARM32_LPAE_DMA_DIRECT,
             XEN_ARM64_HEADER_FIXED,
-            XEN_PAGE_COHERENT_REWORK);
+            XEN_PAGE_COHERENT_REWORK,
+            XEN_CACHE_MAINT_SIMPLE,
+            XEN_MAP_SG_VIA_MAP_PAGE,
+            XEN_REMAPPED_PAGES,
+            SIL24_NO_MEMSET,
+            SIL24_MASK_AND_COHERENT);
 
     /** 6.12: everything except what was removed on the way. */
     private static final Set<Feature> V6_12 = EnumSet.complementOf(EnumSet.of(

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The built-in workloads' outcome on every built-in platform and kernel version. */
 class WorkloadOutcomeTest {
@@ -39,9 +40,23 @@ class WorkloadOutcomeTest {
         return r.counters().getOrDefault("stale_bytes", 0L);
     }
 
+    /**
+     * arm64 dom0 on 5.0-rc1/rc2: every swiotlb-xen call that needs the device's "native" ops finds NULL — the seed
+     * regression. A streaming map gets there first (xen_dma_map_page → ->map_page).
+     */
+    static boolean seedRegression(String platform, String kernel) {
+        return kernel.equals("5.0-rc2")
+                && (platform.equals("juno-r2-xen-dom0") || platform.equals("arm64-virt-xen-dom0"));
+    }
+
+    /** Platforms whose every device snoops the CPU caches and reaches all RAM (no bounce on the default path). */
+    static final List<String> COHERENT_NO_BOUNCE =
+            List.of("x86-q35", "arm64-virt", "juno-r2", "juno-r2-xen-dom0", "arm64-virt-xen-dom0");
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("platformsAndKernels")
     void streamingRoundtripIsOkEverywhere(String platform, String kernel) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(seedRegression(platform, kernel));
         RunResult r = run("streaming-roundtrip", platform, kernel, "");
         assertThat(r.outcome()).as(r.failures().toString()).isEqualTo(Outcome.OK);
         assertThat(r.failures()).isEmpty();
@@ -63,15 +78,34 @@ class WorkloadOutcomeTest {
                 .containsEntry("swiotlb_failed_maps", 0L);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"juno-r2-xen-dom0", "arm64-virt-xen-dom0"})
+    void theSeedRegressionAlsoOopsesOnTheFirstStreamingMap(String platform) {
+        RunResult r = run("streaming-roundtrip", platform, "5.0-rc2", "");
+        assertThat(r.outcome()).isEqualTo(Outcome.OOPS);
+        // ->map_page is the 5th member of struct dma_map_ops: offset 4 * 8; dma_map_page_attrs is a header inline
+        // in 5.0, so the driver's function is the caller
+        assertThat(r.oops().faultAddress()).isEqualTo(0x20);
+        assertThat(r.oops().callTrace()).containsExactly("xen_swiotlb_map_page", "dmalab_rt_xmit");
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("platformsAndKernels")
     void theMissingSyncShowsOnlyWhereCachesAreNotSnooped(String platform, String kernel) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(seedRegression(platform, kernel));
         RunResult r = run("streaming-roundtrip-nosync", platform, kernel, "");
         assertThat(r.counters()).containsEntry("dma_sync_calls", 0L);
-        boolean coherent = platform.equals("x86-q35") || platform.equals("arm64-virt");
-        if (coherent) {
+        if (COHERENT_NO_BOUNCE.contains(platform)) {
             assertThat(r.outcome()).as(r.failures().toString()).isEqualTo(Outcome.OK);
             assertThat(stale(r)).isZero();
+        } else if (platform.equals("x86-xen-pv-dom0")) {
+            // coherent, but dom0's pages sit above 4 GiB: the 32-bit e1000's buffer bounces through swiotlb-xen
+            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(r.failures())
+                    .singleElement()
+                    .asString()
+                    .startsWith("0000:00:05.0: the CPU read")
+                    .contains("of a FROM_DEVICE buffer stale");
         } else {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
             assertThat(stale(r)).isPositive();
@@ -167,12 +201,12 @@ class WorkloadOutcomeTest {
     void workloadLookup() {
         assertThat(Workloads.all())
                 .extracting(Workload::name)
-                .containsExactly("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none");
+                .containsExactly("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none", "xen-dom0-boot");
         assertThat(Workloads.all()).allMatch(w -> !w.description().isBlank());
         assertThatThrownBy(() -> Workloads.byName("nope"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown workload 'nope' (built-in: streaming-roundtrip, streaming-roundtrip-nosync,"
-                        + " bug-dma-none)");
+                        + " bug-dma-none, xen-dom0-boot)");
         assertThat(Outcome.OOPS.label()).isEqualTo("oops");
     }
 }

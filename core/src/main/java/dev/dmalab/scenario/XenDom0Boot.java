@@ -1,0 +1,190 @@
+package dev.dmalab.scenario;
+
+import dev.dmalab.cache.MemAttr;
+import dev.dmalab.device.Device;
+import dev.dmalab.dma.ScatterList;
+import dev.dmalab.driver.Blkback;
+import dev.dmalab.driver.DriverCore;
+import dev.dmalab.driver.KernelInit;
+import dev.dmalab.driver.Libata;
+import dev.dmalab.driver.Sil24;
+import dev.dmalab.driver.Sil3132;
+import dev.dmalab.hypervisor.Domain;
+import dev.dmalab.hypervisor.Xen;
+import dev.dmalab.memory.Zone;
+import dev.dmalab.platform.Machine;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The seed's boot: the first kernel thread runs the initcalls and {@code sata_sil24} probes its SiI3132 — on a Xen
+ * dom0 through {@code xen_swiotlb_dma_ops}, which in 5.0-rc2 on arm64 dereferences NULL native ops in {@code
+ * xen_swiotlb_alloc_coherent}. When the boot survives, every controller's first port does I/O whose bytes are
+ * checked on both sides: a write and a read-back from dom0's own pages, and — on a Xen machine with a guest — a
+ * blkback-style write from a guest page and a read into another, the guest's CPU writing and reading them through
+ * the caches as it would.
+ */
+public final class XenDom0Boot implements Workload {
+    /** Sectors of each modelled disk (1 GiB). */
+    static final long DISK_SECTORS = 1L << 21;
+
+    static final long LOCAL_LBA = 16;
+    static final long GUEST_LBA = 64;
+
+    @Override
+    public String name() {
+        return "xen-dom0-boot";
+    }
+
+    @Override
+    public String description() {
+        return "the seed's boot: sata_sil24 probes its SiI3132 (dom0 on Xen or native), then disk I/O from dom0's"
+                + " own and a guest's granted pages";
+    }
+
+    @Override
+    public void run(WorkloadContext ctx) {
+        Machine m = ctx.machine();
+        Map<String, Sil3132> controllers = new LinkedHashMap<>();
+        DriverCore core = new DriverCore(m.kernel(), m.dma(), m.devices());
+        Libata libata = new Libata(m.dma());
+        java.util.function.Function<Device, Sil3132> hardware = dev -> controllers.computeIfAbsent(
+                dev.name(), n -> new Sil3132(dev, m.busMaster(dev), portsOf(dev), DISK_SECTORS));
+        Sil24 sil24 = new Sil24(m.kernel(), m.dma(), m.cpu(), libata, core, hardware);
+
+        ctx.task("swapper/0", 1, 0);
+        new KernelInit(List.of(sil24::driverInit)).retFromFork();
+
+        boolean any = false;
+        for (Device dev : m.devices()) {
+            Libata.AtaHost host = sil24.host(dev);
+            if (host == null) {
+                continue;
+            }
+            any = true;
+            Libata.AtaPort port = host.ports().get(0);
+            Sil3132 hw = hardware.apply(dev);
+            ctx.task("kworker/u8:1", 100, 0);
+            localIo(ctx, sil24, port, hw);
+            if (m.xen() != null && !m.xen().domains().stream().allMatch(d -> d.id() == 0)) {
+                guestIo(ctx, m, sil24, port, hw);
+            }
+            ctx.count("sata_commands", hw.commands());
+        }
+        if (!any) {
+            ctx.fail("no SiI3124/3132 controller was probed on " + m.profile().name()
+                    + " (the workload needs a device with driver sata_sil24)");
+        }
+        if (m.xen() != null) {
+            ctx.count("xen_cache_flush_hypercalls", m.xen().cacheFlushCalls());
+            ctx.count("xen_exchanged_frames", m.xen().exchangedFrames());
+        }
+    }
+
+    private static int portsOf(Device dev) {
+        return switch (dev.pciId()) {
+            case "1095:3124", "8086:3124" -> 4;
+            case "1095:3131", "1095:3531" -> 1;
+            default -> 2;
+        };
+    }
+
+    /** Two pages of dom0's memory written to the disk and read back into two other pages. */
+    private static void localIo(WorkloadContext ctx, Sil24 sil24, Libata.AtaPort port, Sil3132 hw) {
+        Machine m = ctx.machine();
+        Device dev = port.host().dev();
+        long page = m.allocKernelPages(0, Zone.NORMAL);
+        long page2 = m.allocKernelPages(0, Zone.NORMAL);
+        byte[] data = ctx.pattern(8192);
+        m.cpu().writePhys(page, data, 0, 4096);
+        m.cpu().writePhys(page2, data, 4096, 4096);
+        ScatterList sg = new ScatterList(2).add(page, 0, 4096).add(page2, 0, 4096);
+        int err = sil24.readWrite(port, true, LOCAL_LBA, sg);
+        if (err != 0) {
+            ctx.fail(dev.name() + ": the 8 KiB write from dom0's pages failed (SiI3132 error " + hw.lastError() + ")");
+            return;
+        }
+        int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), LOCAL_LBA, 8192));
+        if (bad != 0) {
+            ctx.fail(dev.name() + ": the disk received " + bad + " of 8192 bytes wrong from dom0's pages");
+        }
+        ctx.count("bytes_checked", 8192);
+        long back = m.allocKernelPages(0, Zone.NORMAL);
+        long back2 = m.allocKernelPages(0, Zone.NORMAL);
+        byte[] poison = new byte[4096];
+        java.util.Arrays.fill(poison, (byte) 0xaa);
+        m.cpu().writePhys(back, poison, 0, 4096);
+        m.cpu().writePhys(back2, poison, 0, 4096);
+        ScatterList rsg = new ScatterList(2).add(back, 0, 4096).add(back2, 0, 4096);
+        err = sil24.readWrite(port, false, LOCAL_LBA, rsg);
+        if (err != 0) {
+            ctx.fail(dev.name() + ": the 8 KiB read into dom0's pages failed (SiI3132 error " + hw.lastError() + ")");
+            return;
+        }
+        byte[] seen = new byte[8192];
+        m.cpu().readPhys(back, seen, 0, 4096);
+        m.cpu().readPhys(back2, seen, 4096, 4096);
+        bad = WorkloadContext.differing(data, seen);
+        if (bad != 0) {
+            ctx.count("stale_bytes", bad);
+            ctx.fail(dev.name() + ": the CPU read " + bad + " of 8192 bytes wrong after reading them back from disk");
+        }
+        ctx.count("bytes_checked", 8192);
+    }
+
+    /**
+     * A guest page written to disk and another read from it, by a blkback in dom0 mapping the guest's grants. The
+     * guest's vCPU runs on the last CPU and reaches its frames through the caches by machine address.
+     */
+    private static void guestIo(WorkloadContext ctx, Machine m, Sil24 sil24, Libata.AtaPort port, Sil3132 hw) {
+        Xen xen = m.xen();
+        Domain guest =
+                xen.domains().stream().filter(d -> d.id() != 0).findFirst().orElseThrow();
+        Device dev = port.host().dev();
+        int guestCpu = m.kernel().context().cpus() - 1;
+        long gfn = guest.p2m().tableBase();
+        long frame = guest.machineAddr(gfn << 12);
+        byte[] data = ctx.pattern(4096);
+        m.caches().cpuWrite(guestCpu, frame, data, 0, 4096, MemAttr.NORMAL_WB);
+        Blkback blkback = new Blkback(m.gnttab(), sil24);
+        int ref = xen.grantAccess(guest, m.dom0(), gfn, true);
+        ctx.task("blkback.1.xvda", 200, 0);
+        int err = blkback.serve(port, guest, ref, true, GUEST_LBA);
+        ctx.count("foreign_pages_mapped", 1);
+        if (err != 0) {
+            ctx.fail(dev.name() + ": the write of " + guest.name() + "'s granted page failed (SiI3132 error "
+                    + hw.lastError() + ")");
+        } else {
+            int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), GUEST_LBA, 4096));
+            if (bad != 0) {
+                ctx.fail(dev.name() + ": the disk received " + bad + " of 4096 bytes wrong from " + guest.name()
+                        + "'s granted page (its CPU's writes had not reached memory)");
+            }
+            ctx.count("bytes_checked", 4096);
+        }
+
+        long frame2 = guest.machineAddr((gfn + 1) << 12);
+        byte[] poison = new byte[4096];
+        java.util.Arrays.fill(poison, (byte) 0x5a);
+        m.caches().cpuWrite(guestCpu, frame2, poison, 0, 4096, MemAttr.NORMAL_WB);
+        int ref2 = xen.grantAccess(guest, m.dom0(), gfn + 1, false);
+        err = blkback.serve(port, guest, ref2, false, LOCAL_LBA);
+        ctx.count("foreign_pages_mapped", 1);
+        if (err != 0) {
+            ctx.fail(dev.name() + ": the read into " + guest.name() + "'s granted page failed (SiI3132 error "
+                    + hw.lastError() + ")");
+            return;
+        }
+        byte[] expected = hw.disk(port.portNo(), LOCAL_LBA, 4096);
+        byte[] seen = new byte[4096];
+        m.caches().cpuRead(guestCpu, frame2, seen, 0, 4096, MemAttr.NORMAL_WB);
+        int bad = WorkloadContext.differing(expected, seen);
+        if (bad != 0) {
+            ctx.count("stale_bytes", bad);
+            ctx.fail(dev.name() + ": " + guest.name() + "'s CPU read " + bad + " of 4096 bytes stale from the page"
+                    + " dom0 read the disk into");
+        }
+        ctx.count("bytes_checked", 4096);
+    }
+}
