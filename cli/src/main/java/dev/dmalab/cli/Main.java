@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             KernelsCommand.class,
             WorkloadsCommand.class,
             RunCommand.class,
+            ExplainCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

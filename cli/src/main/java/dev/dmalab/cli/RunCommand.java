@@ -134,6 +134,21 @@ final class RunCommand implements Callable<Integer> {
             oops.callTrace().forEach(ct::add);
             on.put("report", oops.text());
         }
+        ArrayNode fi = o.putArray("findings");
+        r.findings().forEach(fi::add);
+        if (m.xen() != null) {
+            ObjectNode x = o.putObject("xen");
+            x.put("version", m.xen().version());
+            x.put("dom0", m.dom0().directMapped() ? "direct-mapped" : "pv");
+            ArrayNode ds = x.putArray("devices");
+            for (Machine.XenWiring w : m.xenWiring()) {
+                ObjectNode d = ds.addObject();
+                d.put("device", w.device());
+                d.put("driver", w.driver());
+                d.put("dma_ops", w.dmaOps());
+                d.put("native_ops", w.nativeOps());
+            }
+        }
         ObjectNode c = o.putObject("counters");
         for (Map.Entry<String, Long> e : r.counters().entrySet()) {
             c.put(e.getKey(), e.getValue());
@@ -148,6 +163,12 @@ final class RunCommand implements Callable<Integer> {
         for (String f : r.failures()) {
             o.println("  - " + f);
         }
+        for (String f : r.findings()) {
+            o.println("  ! " + f);
+        }
+        if (m.xen() != null) {
+            printXenWiring(o, m);
+        }
         if (r.oops() != null) {
             o.println();
             o.print(r.oops().text());
@@ -155,6 +176,20 @@ final class RunCommand implements Callable<Integer> {
         o.println();
         Table t = new Table("COUNTER", "VALUE");
         r.counters().forEach(t::row);
+        o.print(t);
+    }
+
+    /**
+     * The Xen wiring of a dom0 run: each device's ops and what swiotlb-xen's page-coherent hooks use as its
+     * "native" DMA ops — which is why one platform boots where another crashes.
+     */
+    static void printXenWiring(PrintWriter o, Machine m) {
+        o.println();
+        o.println("Xen " + m.xen().version() + " dom0 (" + (m.dom0().directMapped() ? "mapped 1:1" : "PV") + "):");
+        Table t = new Table("DEVICE", "DRIVER", "DMA_OPS", "SWIOTLB-XEN'S NATIVE OPS");
+        for (Machine.XenWiring w : m.xenWiring()) {
+            t.row(w.device(), w.driver(), w.dmaOps(), w.nativeOps());
+        }
         o.print(t);
     }
 

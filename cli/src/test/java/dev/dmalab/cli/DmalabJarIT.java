@@ -69,8 +69,11 @@ class DmalabJarIT {
         assertThat(r.err()).isEmpty();
         assertThat(r.out())
                 .startsWith("dmalab demo: ")
-                .contains("WORKLOAD")
-                .contains("streaming-roundtrip-nosync  arm64-noncoherent  6.12    -              failed");
+                .contains("5.0-rc2  oops (xen_swiotlb_alloc_coherent)")
+                .contains(" sil24_pci_driver_init\n do_one_initcall\n");
+        Result m = dmalab("demo", "missing-sync");
+        assertThat(m.code()).as(m.toString()).isZero();
+        assertThat(m.out()).contains("streaming-roundtrip-nosync  arm64-noncoherent  6.12    -              failed");
     }
 
     @Test

@@ -11,11 +11,14 @@ import dev.dmalab.platform.Platforms;
 import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceRecord;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -463,9 +466,47 @@ class MainTest {
                 .contains("bug-dma-none");
     }
 
+    /** The call trace of the seed's Oops, from the vendored thread (frames printed as {@code name+0x64/0x1e8}). */
+    static final List<String> SEED_TRACE = seedTrace();
+
+    static List<String> seedTrace() {
+        try {
+            String thread = Files.readString(Path.of("..", "testdata", "seed", "xen-arm64-dom0-thread.txt"));
+            String trace = thread.substring(thread.indexOf("Call trace:"), thread.indexOf("Code: "));
+            List<String> frames = new ArrayList<>();
+            Matcher m =
+                    Pattern.compile("\\s([a-z_0-9]+)(?:\\.part\\.\\d+)?\\+0x").matcher(trace);
+            while (m.find()) {
+                frames.add(m.group(1));
+            }
+            return frames;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
-    void demoRunsAndExitsZero() {
+    void theDefaultDemoIsTheSeedRegression() {
         Cli.Result r = Cli.run("demo");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out())
+                .startsWith("dmalab demo: \"Fail to boot Dom0 on Xen Arm64")
+                .contains("4.20     ok (24576 bytes checked)           ok (24576 bytes checked)")
+                .contains("5.0-rc2  oops (xen_swiotlb_alloc_coherent)  ok (24576 bytes checked)")
+                .contains("6.12     ok (24576 bytes checked)           ok (24576 bytes checked)")
+                .contains("arm32-xen-dom0: arm_dma_ops (archdata.dev_dma_ops)")
+                .contains("Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000")
+                .contains("  Exception class = DABT (current EL), IL = 32 bits")
+                .contains("pc : xen_swiotlb_alloc_coherent\nlr : dma_alloc_attrs\nCall trace:\n "
+                        + String.join("\n ", SEED_TRACE) + "\n---[ end trace")
+                .contains("Next: ./dmalab explain 5.0-rc2 juno-r2-xen-dom0");
+        assertThat(Cli.run("demo", "seed").out()).isEqualTo(r.out());
+    }
+
+    @Test
+    void theMissingSyncDemo() {
+        Cli.Result r = Cli.run("demo", "missing-sync");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.err()).isEmpty();
         assertThat(r.out())
@@ -475,7 +516,112 @@ class MainTest {
                 .contains("streaming-roundtrip-nosync  x86-q35            6.12    -              ok")
                 .contains("swiotlb=force  failed")
                 .contains("Next: ./dmalab run");
-        assertThat(Cli.run("demo").out()).isEqualTo(r.out());
+        assertThat(Cli.run("demo", "missing-sync").out()).isEqualTo(r.out());
+    }
+
+    @Test
+    void anUnknownDemoIsAUsageError() {
+        Cli.Result r = Cli.run("demo", "nope");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("dmalab: unknown demo 'nope' (demos: seed, missing-sync)\n");
+    }
+
+    // xen-dom0-boot, explain
+
+    @Test
+    void theSeedRegressionOopsesWithTheSeedsCallTraceAndJsonCarriesIt() throws Exception {
+        Cli.Result r = Cli.run("run", "xen-dom0-boot", "--platform", "juno-r2-xen-dom0", "--kernel", "5.0-rc2");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out())
+                .contains("xen-dom0-boot on juno-r2-xen-dom0, Linux 5.0-rc2 model, seed 1: OOPS")
+                .contains("\nUnable to handle kernel NULL pointer dereference at virtual address 0000000000000000\n")
+                .contains("pc : xen_swiotlb_alloc_coherent\nlr : dma_alloc_attrs\nCall trace:\n "
+                        + String.join("\n ", SEED_TRACE) + "\n");
+        Cli.Result j =
+                Cli.run("run", "xen-dom0-boot", "--platform", "juno-r2-xen-dom0", "--kernel", "5.0-rc2", "--json");
+        assertThat(j.code()).isEqualTo(1);
+        JsonNode n = new ObjectMapper().readTree(j.out());
+        assertThat(n.get("outcome").asText()).isEqualTo("oops");
+        assertThat(n.get("oops").get("pc").asText()).isEqualTo("xen_swiotlb_alloc_coherent");
+        List<String> trace = new ArrayList<>();
+        n.get("oops").get("call_trace").forEach(f -> trace.add(f.asText()));
+        assertThat(trace).isEqualTo(SEED_TRACE);
+        assertThat(n.get("oops").get("report").asText())
+                .startsWith("Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000\n")
+                .isSubstringOf(r.out());
+        assertThat(n.get("xen").get("dom0").asText()).isEqualTo("direct-mapped");
+        assertThat(n.get("xen").get("devices").get(0).get("native_ops").asText())
+                .startsWith("NULL");
+    }
+
+    @Test
+    void everyOtherKernelBootsTheSeedMachine() {
+        for (String k : List.of("4.20", "5.0", "5.4", "6.12")) {
+            Cli.Result r = Cli.run("run", "xen-dom0-boot", "-p", "juno-r2-xen-dom0", "-k", k);
+            assertThat(r.code()).as(k + ": " + r).isZero();
+            assertThat(r.out()).contains(": OK").doesNotContain("Unable to handle");
+        }
+    }
+
+    @Test
+    void explainAnswersTheThreadsQuestion() {
+        Cli.Result rc2 = Cli.run("explain", "5.0-rc2", "juno-r2-xen-dom0");
+        assertThat(rc2.code()).as(rc2.toString()).isEqualTo(1);
+        assertThat(rc2.out())
+                .startsWith("xen-dom0-boot on juno-r2-xen-dom0, Linux 5.0-rc2 model: oops\n")
+                .contains("0000:03:00.0  sata_sil24  xen_swiotlb_dma_ops  NULL (archdata.dev_dma_ops is NULL")
+                .contains("1  dma_alloc_attrs  0000:03:00.0  xen_swiotlb_dma_ops\n")
+                .contains("The last call ended in an Oops")
+                .contains("Does it mean we expect dev->dma_ops to always be NULL?");
+        Cli.Result fixed = Cli.run("explain", "5.0", "juno-r2-xen-dom0");
+        assertThat(fixed.code()).as(fixed.toString()).isZero();
+        assertThat(fixed.out())
+                .contains("xen_dma_map_page: local page, dma_direct_map_page")
+                .contains("xen_dma_map_page: foreign page, __xen_dma_map_page")
+                .contains("dma_map_sg_attrs")
+                .contains("yes, the device's own dma_ops is expected to be NULL");
+        Cli.Result rework = Cli.run("explain", "6.12", "juno-r2-xen-dom0");
+        assertThat(rework.code()).as(rework.toString()).isZero();
+        assertThat(rework.out()).contains("Since 5.4 swiotlb-xen does the cache maintenance itself");
+        Cli.Result arm32 = Cli.run("explain", "5.0-rc2", "arm32-xen-dom0");
+        assertThat(arm32.code()).as(arm32.toString()).isZero();
+        assertThat(arm32.out()).contains("arm_dma_ops").contains("GNTTABOP_cache_flush");
+    }
+
+    @Test
+    void explainOnANativePlatformShowsDmaDirectAndBounces() {
+        Cli.Result r = Cli.run("explain", "6.12", "x86-q35", "--cmdline", "swiotlb=force");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out())
+                .startsWith("streaming-roundtrip on x86-q35, Linux 6.12 model: ok\n")
+                .containsPattern("\\n1 +dma_map_page_attrs +0000:00:02\\.0 +dma-direct\\n")
+                .contains("      swiotlb: 3000 bytes at phys 0x")
+                .doesNotContain("Does it mean");
+    }
+
+    @Test
+    void explainShowsAnXenMemExchangeOnThePvDom0() {
+        Cli.Result r = Cli.run("explain", "5.0", "x86-xen-pv-dom0", "-w", "streaming-roundtrip");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out())
+                .contains("0000:00:05.0  e1000       xen_swiotlb_dma_ops  x86 (__get_free_pages, no cache maintenance)")
+                .containsPattern("XENMEM_exchange: 1 frame\\(s\\) at phys 0x[0-9a-f]+ for machine 0x[0-9a-f]+"
+                        + " \\(contiguous, below 2\\^32\\)")
+                .contains("bounces: the device cannot reach it");
+    }
+
+    @Test
+    void explainRejectsBadInput() {
+        Cli.Result k = Cli.run("explain", "5.7", "x86-q35");
+        assertThat(k.code()).isEqualTo(2);
+        assertThat(k.err()).startsWith("dmalab: unknown kernel '5.7'");
+        Cli.Result w = Cli.run("explain", "6.12", "x86-q35", "-w", "nope");
+        assertThat(w.code()).isEqualTo(2);
+        assertThat(w.err()).startsWith("dmalab: unknown workload 'nope'");
+        Cli.Result p = Cli.run("explain", "6.12");
+        assertThat(p.code()).isEqualTo(2);
+        assertThat(p.out()).isEmpty();
     }
 
     /** The in-process runner and the table/units helpers print what a user reads. */

@@ -4,6 +4,7 @@ import dev.dmalab.device.Device;
 import dev.dmalab.device.DmaCoherentMem;
 import dev.dmalab.device.DmaOps;
 import dev.dmalab.kernel.CpuMemory;
+import dev.dmalab.kernel.DmaPathLog;
 import dev.dmalab.kernel.Feature;
 import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelFunction;
@@ -49,6 +50,7 @@ public final class DmaApi {
     private final ArchDmaOps arch;
     private final LongPredicate pfnValid;
     private final Devres devres = new Devres();
+    private final DmaPathLog paths;
     private DmaMapOps iommu;
     private boolean dmaApiDebug;
 
@@ -90,6 +92,7 @@ public final class DmaApi {
         this.hasMappingErrorOp = !kernel.has(Feature.GLOBAL_MAPPING_ERROR);
         this.bugSite =
                 kernel.has(Feature.MAP_WARN_NO_DMA_MASK) ? "kernel/dma/mapping.c" : "include/linux/dma-mapping.h";
+        this.paths = kernel.paths();
     }
 
     public Kernel kernel() {
@@ -148,12 +151,27 @@ public final class DmaApi {
         return ROUTE_OPS;
     }
 
-    private int routeMap(Device dev, DmaMapOps ops) {
-        return route(dev, ops, dev.dmaMask());
+    private int routeMap(Device dev, DmaMapOps ops, String api) {
+        return explain(api, dev, ops, route(dev, ops, dev.dmaMask()));
     }
 
-    private int routeAlloc(Device dev, DmaMapOps ops) {
-        return route(dev, ops, dev.coherentDmaMask());
+    private int routeAlloc(Device dev, DmaMapOps ops, String api) {
+        return explain(api, dev, ops, route(dev, ops, dev.coherentDmaMask()));
+    }
+
+    /** Records the call and the path the dispatch chose, when {@code dmalab explain} asks for it. */
+    private int explain(String api, Device dev, DmaMapOps ops, int route) {
+        if (paths.enabled()) {
+            paths.call(
+                    api,
+                    dev.name(),
+                    switch (route) {
+                        case ROUTE_DIRECT -> "dma-direct";
+                        case ROUTE_IOMMU -> "dma-iommu";
+                        default -> ops == null ? "NULL dma_ops" : ops.symbol();
+                    });
+        }
+        return route;
     }
 
     /** A call through the table: a NULL table (or, where the kernel does not check, a NULL callback) oopses. */
@@ -196,7 +214,7 @@ public final class DmaApi {
             addr = Bits.U64_MAX;
         } else {
             DmaMapOps ops = getDmaOps(dev);
-            addr = switch (routeMap(dev, ops)) {
+            addr = switch (routeMap(dev, ops, "dma_map_page_attrs")) {
                 case ROUTE_DIRECT -> direct.mapPage(dev, pagePhys, offset, size, dir, attrs);
                 case ROUTE_IOMMU -> iommu().mapPage(dev, pagePhys, offset, size, dir, attrs);
                 default -> table(ops, DmaMapOps.Op.MAP_PAGE).mapPage(dev, pagePhys, offset, size, dir, attrs);
@@ -252,7 +270,7 @@ public final class DmaApi {
     public void unmapPageAttrs(Device dev, long addr, long size, Direction dir, long attrs) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_unmap_page_attrs")) {
             case ROUTE_DIRECT -> direct.unmapPage(dev, addr, size, dir, attrs);
             case ROUTE_IOMMU -> iommu().unmapPage(dev, addr, size, dir, attrs);
             default -> {
@@ -291,7 +309,7 @@ public final class DmaApi {
         }
         DmaMapOps ops = getDmaOps(dev);
         int ents =
-                switch (routeMap(dev, ops)) {
+                switch (routeMap(dev, ops, "dma_map_sg_attrs")) {
                     case ROUTE_DIRECT -> direct.mapSg(dev, sg, nents, dir, attrs);
                     case ROUTE_IOMMU -> iommu().mapSg(dev, sg, nents, dir, attrs);
                     default -> table(ops, DmaMapOps.Op.MAP_SG).mapSg(dev, sg, nents, dir, attrs);
@@ -372,7 +390,7 @@ public final class DmaApi {
             events.emit(new DmaEvent.UnmapSg(events.stamp(), dev, tracepoints, dir, phys, nents, attrs));
         }
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_unmap_sg_attrs")) {
             case ROUTE_DIRECT -> direct.unmapSg(dev, sg, nents, dir, attrs);
             case ROUTE_IOMMU -> iommu().unmapSg(dev, sg, nents, dir, attrs);
             default -> {
@@ -405,7 +423,7 @@ public final class DmaApi {
                 throw kernel.bug("include/linux/dma-mapping.h"); // BUG_ON(pfn_valid(PHYS_PFN(phys_addr)))
             }
             addr = phys;
-            if (routeMap(dev, ops) == ROUTE_OPS) {
+            if (routeMap(dev, ops, "dma_map_resource") == ROUTE_OPS) {
                 DmaMapOps t = table(ops, DmaMapOps.Op.MAP_RESOURCE);
                 if (t.implementsOp(DmaMapOps.Op.MAP_RESOURCE)) {
                     addr = t.mapResource(dev, phys, size, dir, attrs);
@@ -414,7 +432,7 @@ public final class DmaApi {
         } else if (kernel.has(Feature.MAP_RESOURCE_WARN_ON_RAM) && ram) {
             kernel.printk().warnOnce("dma_map_resource:ram", "kernel/dma/mapping.c dma_map_resource", null);
         } else if (!noDmaMask(dev, "dma_map_resource")) {
-            addr = switch (routeMap(dev, ops)) {
+            addr = switch (routeMap(dev, ops, "dma_map_resource")) {
                 case ROUTE_DIRECT -> direct.mapResource(dev, phys, size, dir, attrs);
                 case ROUTE_IOMMU -> iommu().mapResource(dev, phys, size, dir, attrs);
                 default -> {
@@ -437,7 +455,7 @@ public final class DmaApi {
     public void unmapResource(Device dev, long addr, long size, Direction dir, long attrs) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_unmap_resource")) {
             case ROUTE_DIRECT -> {} // nothing to undo
             case ROUTE_IOMMU -> iommu().unmapResource(dev, addr, size, dir, attrs);
             default -> {
@@ -475,7 +493,7 @@ public final class DmaApi {
     private void syncSingleForCpuOutOfLine(Device dev, long addr, long size, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_sync_single_for_cpu")) {
             case ROUTE_DIRECT -> direct.syncSingleForCpu(dev, addr, size, dir);
             case ROUTE_IOMMU -> iommu().syncSingleForCpu(dev, addr, size, dir);
             default -> {
@@ -502,7 +520,7 @@ public final class DmaApi {
     private void syncSingleForDeviceOutOfLine(Device dev, long addr, long size, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_sync_single_for_device")) {
             case ROUTE_DIRECT -> direct.syncSingleForDevice(dev, addr, size, dir);
             case ROUTE_IOMMU -> iommu().syncSingleForDevice(dev, addr, size, dir);
             default -> {
@@ -535,7 +553,7 @@ public final class DmaApi {
     private void syncSgForCpuOutOfLine(Device dev, ScatterList sg, int nelems, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_sync_sg_for_cpu")) {
             case ROUTE_DIRECT -> direct.syncSgForCpu(dev, sg, nelems, dir);
             case ROUTE_IOMMU -> iommu().syncSgForCpu(dev, sg, nelems, dir);
             default -> {
@@ -562,7 +580,7 @@ public final class DmaApi {
     private void syncSgForDeviceOutOfLine(Device dev, ScatterList sg, int nelems, Direction dir) {
         validDirection(dir);
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeMap(dev, ops)) {
+        switch (routeMap(dev, ops, "dma_sync_sg_for_device")) {
             case ROUTE_DIRECT -> direct.syncSgForDevice(dev, sg, nelems, dir);
             case ROUTE_IOMMU -> iommu().syncSgForDevice(dev, sg, nelems, dir);
             default -> {
@@ -625,7 +643,7 @@ public final class DmaApi {
         DmaMapOps ops = getDmaOps(dev);
         long ret;
         boolean traced = tracepoints;
-        switch (routeAlloc(dev, ops)) {
+        switch (routeAlloc(dev, ops, "dma_alloc_attrs")) {
             case ROUTE_DIRECT -> ret = direct.alloc(dev, size, dmaHandle, gfp, attrs);
             case ROUTE_IOMMU -> ret = iommu().alloc(dev, size, dmaHandle, gfp, attrs);
             default -> {
@@ -721,7 +739,7 @@ public final class DmaApi {
             return;
         }
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeAlloc(dev, ops)) {
+        switch (routeAlloc(dev, ops, "dma_free_attrs")) {
             case ROUTE_DIRECT -> direct.free(dev, size, cpuAddr, dmaHandle, attrs);
             case ROUTE_IOMMU -> iommu().free(dev, size, cpuAddr, dmaHandle, attrs);
             default -> {
@@ -820,7 +838,7 @@ public final class DmaApi {
         size = Bits.alignUp(size, pageSize);
         DmaMapOps ops = getDmaOps(dev);
         long page =
-                switch (routeAlloc(dev, ops)) {
+                switch (routeAlloc(dev, ops, "dma_alloc_pages")) {
                     case ROUTE_DIRECT -> direct.allocPages(dev, size, dmaHandle, dir, gfp);
                     case ROUTE_IOMMU -> iommu().allocPages(dev, size, dmaHandle, dir, gfp);
                     default -> {
@@ -874,7 +892,7 @@ public final class DmaApi {
             }
         }
         DmaMapOps ops = getDmaOps(dev);
-        switch (routeAlloc(dev, ops)) {
+        switch (routeAlloc(dev, ops, "dma_free_pages")) {
             case ROUTE_DIRECT -> direct.freePages(dev, size, pagePhys, dmaHandle, dir);
             case ROUTE_IOMMU -> iommu().freePages(dev, size, pagePhys, dmaHandle, dir);
             default -> {
@@ -933,7 +951,7 @@ public final class DmaApi {
     /** {@code dma_setup_need_sync} (6.11+): decides {@code dma_skip_sync} after a successful {@code dma_set_mask}. */
     private void setupNeedSync(Device dev) {
         DmaMapOps ops = getDmaOps(dev);
-        int route = routeMap(dev, ops);
+        int route = routeMap(dev, ops, "dma_set_mask");
         if (route == ROUTE_DIRECT || route == ROUTE_IOMMU) {
             dev.setDmaSkipSync(dev.dmaCoherent());
         } else {
@@ -971,7 +989,7 @@ public final class DmaApi {
     @KernelFunction("dma_get_required_mask")
     public long getRequiredMask(Device dev) {
         DmaMapOps ops = getDmaOps(dev);
-        int route = routeAlloc(dev, ops);
+        int route = routeAlloc(dev, ops, "dma_get_required_mask");
         if (route == ROUTE_DIRECT || (route == ROUTE_OPS && ops == null)) {
             return direct.getRequiredMask(dev);
         }
@@ -1004,7 +1022,7 @@ public final class DmaApi {
             return Bits.U64_MAX;
         }
         DmaMapOps ops = getDmaOps(dev);
-        return switch (routeMap(dev, ops)) {
+        return switch (routeMap(dev, ops, "dma_max_mapping_size")) {
             case ROUTE_DIRECT -> direct.maxMappingSize(dev);
             case ROUTE_IOMMU -> iommu().maxMappingSize(dev);
             default -> ops != null && ops.implementsOp(DmaMapOps.Op.MAX_MAPPING_SIZE)
@@ -1020,7 +1038,7 @@ public final class DmaApi {
             return false;
         }
         DmaMapOps ops = getDmaOps(dev);
-        int route = routeMap(dev, ops);
+        int route = routeMap(dev, ops, "dma_need_sync");
         if (route == ROUTE_DIRECT) {
             return direct.needSync(dev, addr);
         }
@@ -1054,7 +1072,7 @@ public final class DmaApi {
     @KernelFunction("dma_mmap_attrs")
     public int mmapAttrs(Device dev, Vma vma, long cpuAddr, long dmaAddr, long size, long attrs) {
         DmaMapOps ops = getDmaOps(dev);
-        return switch (routeAlloc(dev, ops)) {
+        return switch (routeAlloc(dev, ops, "dma_mmap_attrs")) {
             case ROUTE_DIRECT -> direct.mmap(dev, vma, cpuAddr, dmaAddr, size, attrs);
             case ROUTE_IOMMU -> iommu().mmap(dev, vma, cpuAddr, dmaAddr, size, attrs);
             default -> {
@@ -1074,7 +1092,7 @@ public final class DmaApi {
     @KernelFunction("dma_get_sgtable_attrs")
     public int getSgtableAttrs(Device dev, SgTable sgt, long cpuAddr, long dmaAddr, long size, long attrs) {
         DmaMapOps ops = getDmaOps(dev);
-        return switch (routeAlloc(dev, ops)) {
+        return switch (routeAlloc(dev, ops, "dma_get_sgtable_attrs")) {
             case ROUTE_DIRECT -> direct.getSgtable(dev, sgt, cpuAddr, dmaAddr, size, attrs);
             case ROUTE_IOMMU -> iommu().getSgtable(dev, sgt, cpuAddr, dmaAddr, size, attrs);
             default -> {

@@ -41,6 +41,9 @@ public final class Xen {
     /** An active grant mapping ({@code maptrack} entry of the mapper). */
     public record Mapping(int handle, Domain mapper, Domain granter, int ref, long hostGfn, long mfn) {}
 
+    /** One {@code GNTTABOP_cache_flush} request as the guest issued it, and Xen's answer. */
+    public record CacheFlush(long devBusAddr, int offset, int length, int op, int rc) {}
+
     /** The result of {@code GNTTABOP_map_grant_ref}: status ({@code GNTST_*}), handle and {@code dev_bus_addr}. */
     public record MapResult(int status, int handle, long devBusAddr) {}
 
@@ -55,6 +58,7 @@ public final class Xen {
     private final LongLongMap m2p = new LongLongMap(1024, XenFrames.INVALID); // mfn -> gfn, idem
     private final List<Mapping> maptrack = new ArrayList<>();
     private long cacheFlushCalls;
+    private List<CacheFlush> cacheFlushLog;
     private long exchangedFrames;
 
     /**
@@ -94,6 +98,18 @@ public final class Xen {
     /** The domain with id {@code domid}, or null. */
     public Domain domain(int domid) {
         return domains.get(domid);
+    }
+
+    /** Starts keeping every {@code GNTTABOP_cache_flush} request (for tests and explanations). */
+    public void recordCacheFlushes() {
+        if (cacheFlushLog == null) {
+            cacheFlushLog = new ArrayList<>();
+        }
+    }
+
+    /** The requests recorded since {@link #recordCacheFlushes}, in order (empty if not recording). */
+    public List<CacheFlush> cacheFlushLog() {
+        return cacheFlushLog == null ? List.of() : Collections.unmodifiableList(cacheFlushLog);
     }
 
     /** {@code GNTTABOP_cache_flush} calls so far. */
@@ -308,6 +324,14 @@ public final class Xen {
      * @return 0 or a negative errno; -ENOSYS when the hypercall does not exist
      */
     public int cacheFlush(Domain caller, long devBusAddr, int offset, int length, int op) {
+        int rc = doCacheFlush(caller, devBusAddr, offset, length, op);
+        if (cacheFlushLog != null) {
+            cacheFlushLog.add(new CacheFlush(devBusAddr, offset, length, op, rc));
+        }
+        return rc;
+    }
+
+    private int doCacheFlush(Domain caller, long devBusAddr, int offset, int length, int op) {
         if (!cacheFlushHypercall) {
             return -XenErrno.ENOSYS;
         }

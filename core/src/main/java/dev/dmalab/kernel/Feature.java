@@ -115,6 +115,8 @@ public enum Feature {
     ARM64_DMA_DIRECT("5.0-rc1", null, "arm64 uses dma-direct (NULL ops)"),
     /** arm64 {@code arch_sync_dma_for_device} always cleans, never invalidates (c50f11c6196f; stable 5.4+). */
     ARM64_CLEAN_ON_MAP("5.19", null, "arm64 map always cleans (no invalidate for FROM_DEVICE)"),
+    /** arm64 Oopses print {@code EC = 0x25: DABT (current EL)} instead of {@code Exception class = ...} (5.4). */
+    ARM64_OOPS_EC_HEX("5.4", null, "arm64 mem abort decode prints the EC in hex"),
     /** arm64's 52-bit-VA layout: the linear map in the lower half of the kernel VA range (0xffff000000000000). */
     ARM64_FLIPPED_VA("5.4", null, "arm64 linear map at 0xffff000000000000 (VA space flip)"),
     /** arm32 LPAE kernels use dma-direct and swiotlb instead of arm_dma_ops (ad3c7b18c5b3). */

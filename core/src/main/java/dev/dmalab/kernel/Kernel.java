@@ -19,6 +19,7 @@ public final class Kernel {
     private final ExecContext context;
     private final String hardwareName;
     private final List<Finding> findings = new ArrayList<>();
+    private final DmaPathLog paths = new DmaPathLog();
 
     public Kernel(KernelVersion version, ArchKind arch, int cpus, String hardwareName) {
         this.version = version;
@@ -55,6 +56,11 @@ public final class Kernel {
 
     public String hardwareName() {
         return hardwareName;
+    }
+
+    /** The record of which path served each DMA call (off unless enabled). */
+    public DmaPathLog paths() {
+        return paths;
     }
 
     /** Reports a finding (see {@link Finding}); kept in order of discovery. */
@@ -105,7 +111,8 @@ public final class Kernel {
                 context.comm(),
                 version.release(),
                 hardwareName,
-                trace);
+                trace,
+                version.has(Feature.ARM64_OOPS_EC_HEX));
     }
 
     private static boolean inlinedIn(KernelFunction kf, KernelVersion version) {

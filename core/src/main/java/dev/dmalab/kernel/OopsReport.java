@@ -14,6 +14,8 @@ import java.util.List;
  *     the NULL pointer), or -1
  * @param bugSite for {@link Kind#BUG}, the source file of the {@code BUG_ON}
  * @param callTrace kernel function names, innermost first
+ * @param arm64EcHex arm64 prints the exception class as {@code EC = 0x25: DABT ...} (5.4+, Miles Chen's patch) rather
+ *     than {@code Exception class = DABT ...}
  */
 public record OopsReport(
         Kind kind,
@@ -25,7 +27,8 @@ public record OopsReport(
         String comm,
         String release,
         String hardwareName,
-        List<String> callTrace) {
+        List<String> callTrace,
+        boolean arm64EcHex) {
 
     /** Kinds of modelled crash. */
     public enum Kind {
@@ -37,6 +40,21 @@ public record OopsReport(
 
     public OopsReport {
         callTrace = List.copyOf(callTrace);
+    }
+
+    /** A report in the current (5.4+) arm64 format. */
+    public OopsReport(
+            Kind kind,
+            ArchKind arch,
+            long faultAddress,
+            String bugSite,
+            int cpu,
+            int pid,
+            String comm,
+            String release,
+            String hardwareName,
+            List<String> callTrace) {
+        this(kind, arch, faultAddress, bugSite, cpu, pid, comm, release, hardwareName, callTrace, true);
     }
 
     /** The function the crash happened in ({@code pc}), or "?" if no modelled frame was on the stack. */
@@ -63,7 +81,11 @@ public record OopsReport(
                     sb.append("Unable to handle kernel NULL pointer dereference at virtual address ")
                             .append(addr16)
                             .append('\n');
-                    sb.append("Mem abort info:\n  ESR = 0x96000004\n  EC = 0x25: DABT (current EL), IL = 32 bits\n");
+                    sb.append("Mem abort info:\n  ESR = 0x96000004\n");
+                    sb.append(arm64EcHex ? "  EC = 0x25: DABT (current EL)" : "  Exception class = DABT (current EL)")
+                            .append(", IL = 32 bits\n");
+                    sb.append("  SET = 0, FnV = 0\n  EA = 0, S1PTW = 0\n");
+                    sb.append("Data abort info:\n  ISV = 0, ISS = 0x00000004\n  CM = 0, WnR = 0\n");
                     sb.append("Internal error: Oops: 96000004 [#1] PREEMPT SMP\n");
                 } else {
                     sb.append("kernel BUG at ").append(bugSite).append("!\n");

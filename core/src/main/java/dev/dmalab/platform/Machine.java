@@ -700,6 +700,29 @@ public final class Machine {
         return xenMm;
     }
 
+    /**
+     * How swiotlb-xen serves a dom0 device: its {@code dma_ops}, and what the page-coherent hooks use as the
+     * "native" allocator and cache maintenance (the NULL of the seed regression shows here).
+     */
+    public record XenWiring(String device, String driver, String dmaOps, String nativeOps) {}
+
+    /** The wiring of every device (empty for a native machine). */
+    public List<XenWiring> xenWiring() {
+        if (xenOps == null) {
+            return List.of();
+        }
+        List<XenWiring> out = new java.util.ArrayList<>();
+        for (Device d : devices.values()) {
+            dev.dmalab.dma.DmaMapOps ops = dma.getDmaOps(d);
+            out.add(new XenWiring(
+                    d.name(),
+                    d.driverString(),
+                    ops == null ? "NULL (dma-direct)" : ops.symbol(),
+                    xenOps.nativeOpsFor(d)));
+        }
+        return out;
+    }
+
     /** The backend grant mapper of dom0, or null for a native machine. */
     public XenGnttab gnttab() {
         return gnttab;

@@ -10,6 +10,7 @@ import java.util.SortedMap;
  * @param failures what went wrong, one plain sentence each (empty when ok)
  * @param counters named counts (maps, bytes bounced, stale bytes, ...), sorted by name
  * @param oops the crash report when the outcome is {@link Outcome#OOPS}, else null
+ * @param findings what the model's checks reported (each also makes the outcome {@link Outcome#FAILED})
  */
 public record RunResult(
         String workload,
@@ -19,4 +20,5 @@ public record RunResult(
         Outcome outcome,
         List<String> failures,
         SortedMap<String, Long> counters,
-        OopsReport oops) {}
+        OopsReport oops,
+        List<String> findings) {}

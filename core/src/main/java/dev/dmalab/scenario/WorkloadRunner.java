@@ -50,7 +50,12 @@ public final class WorkloadRunner {
         IoTlbMem mem = machine.swiotlb().defaultMem();
         counters.put("swiotlb_used_hiwater_slots", mem.usedHiwater());
         counters.put("cache_writebacks", machine.caches().writeBacks());
-        Outcome outcome = oops != null ? Outcome.OOPS : ctx.failures().isEmpty() ? Outcome.OK : Outcome.FAILED;
+        java.util.List<String> findings = machine.kernel().findings().stream()
+                .map(dev.dmalab.kernel.Finding::toString)
+                .toList();
+        Outcome outcome = oops != null
+                ? Outcome.OOPS
+                : ctx.failures().isEmpty() && findings.isEmpty() ? Outcome.OK : Outcome.FAILED;
         return new RunResult(
                 workload.name(),
                 machine.profile().name(),
@@ -59,6 +64,7 @@ public final class WorkloadRunner {
                 outcome,
                 ctx.failures(),
                 counters,
-                oops);
+                oops,
+                findings);
     }
 }

@@ -274,6 +274,7 @@ public final class Swiotlb {
                 kernel.context().cpu(), tblDma, boundary, minAlign, orig, size, allocAlignMask, pageSize);
         if (index < 0) {
             failedMaps++;
+            explainFull(size);
             if (!DmaAttrs.has(attrs, DmaAttrs.NO_WARN) && kernel.printk().ratelimit("swiotlb_tbl_map_single")) {
                 kernel.printk()
                         .dev(
@@ -296,7 +297,22 @@ public final class Swiotlb {
         pool.recordOrig(index, pad, orig, size);
         long tlb = pool.slotAddr(index) + offset;
         bounce(dev, tlb, mappingSize, Direction.TO_DEVICE, pool);
+        explainBounce(tlb, orig, mappingSize);
         return tlb;
+    }
+
+    private void explainBounce(long tlb, long orig, long size) {
+        if (kernel.paths().enabled()) {
+            kernel.paths()
+                    .note("swiotlb: " + size + " bytes at phys " + Bits.hex0x(orig) + " bounced to slot phys "
+                            + Bits.hex0x(tlb));
+        }
+    }
+
+    private void explainFull(long size) {
+        if (kernel.paths().enabled()) {
+            kernel.paths().note("swiotlb: no free slots for " + size + " bytes (buffer is full)");
+        }
     }
 
     /**
@@ -322,6 +338,7 @@ public final class Swiotlb {
                 : pool.searchGlobal(tblDmaAddr, boundary(dev), size, pageSize, kernel.has(Feature.SWIOTLB_USED_COUNT));
         if (index < 0) {
             failedMaps++;
+            explainFull(size);
             String site = kernel.has(Feature.SWIOTLB_FULL_MESSAGE_PER_SITE_RATELIMIT)
                     ? "swiotlb_tbl_map_single"
                     : "printk_ratelimit";
@@ -345,6 +362,7 @@ public final class Swiotlb {
         if (copy) {
             copy(tlb, orig, size, Direction.TO_DEVICE);
         }
+        explainBounce(tlb, orig, size);
         return tlb;
     }
 
@@ -365,6 +383,9 @@ public final class Swiotlb {
         IoTlbPool pool = findPool(dev, tlb);
         if (pool == null) {
             return;
+        }
+        if (kernel.paths().enabled()) {
+            kernel.paths().note("swiotlb: slot phys " + Bits.hex0x(tlb) + " released");
         }
         IoTlbMem m = memOf(dev);
         boolean copyBack = !DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC) && dir.deviceWrites();

@@ -3,7 +3,6 @@ package dev.dmalab.xen;
 import dev.dmalab.device.Device;
 import dev.dmalab.direct.DmaDirect;
 import dev.dmalab.dma.Direction;
-import dev.dmalab.hypervisor.XenFrames;
 import dev.dmalab.kernel.KernelFunction;
 import dev.dmalab.memory.PageAllocator;
 
@@ -54,10 +53,9 @@ public final class DirectPageCoherent implements PageCoherent {
     @Override
     @KernelFunction(value = "xen_dma_map_page", inline = true)
     public void dmaMapPage(Device dev, long pagePhys, long devAddr, long offset, long size, Direction dir, long attrs) {
-        long pageXenPfn = pagePhys >>> XenFrames.SHIFT;
-        long devXenPfn = devAddr >>> XenFrames.SHIFT;
-        long compoundPages = (1L << pages.compoundOrder(pagePhys >>> pageShift)) << (pageShift - XenFrames.SHIFT);
-        if (pageXenPfn <= devXenPfn && devXenPfn - pageXenPfn < compoundPages) {
+        boolean local = PageCoherent.localByCompound(pages, pageShift, pagePhys, devAddr);
+        mm.noteLocality(local, "dma_direct_map_page");
+        if (local) {
             direct.mapPage(dev, pagePhys, offset, size, dir, attrs);
         } else {
             mm.foreignMapPage50(dev, devAddr, size, dir, attrs);

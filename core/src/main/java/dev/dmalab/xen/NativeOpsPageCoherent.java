@@ -5,7 +5,6 @@ import dev.dmalab.device.DmaOps;
 import dev.dmalab.dma.ArchDmaOps;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaMapOps;
-import dev.dmalab.hypervisor.XenFrames;
 import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelFunction;
 import dev.dmalab.memory.PageAllocator;
@@ -63,10 +62,30 @@ public final class NativeOpsPageCoherent implements PageCoherent {
     @KernelFunction(value = "xen_get_dma_ops", inline = true)
     public DmaMapOps xenGetDmaOps(Device dev) {
         DmaOps saved = dev == null ? null : dev.archdataDevDmaOps();
-        if (saved != null) {
-            return (DmaMapOps) saved;
+        DmaMapOps ops = saved != null ? (DmaMapOps) saved : arch.get(null);
+        if (kernel.paths().enabled()) {
+            DmaMapOps fallback = arch.get(null);
+            kernel.paths()
+                    .note("xen_get_dma_ops: archdata.dev_dma_ops = " + (saved == null ? "NULL" : saved.symbol())
+                            + (saved == null
+                                    ? ", get_arch_dma_ops(NULL) = " + (fallback == null ? "NULL" : fallback.symbol())
+                                    : ""));
         }
-        return arch.get(null);
+        return ops;
+    }
+
+    /**
+     * What {@code xen_get_dma_ops(dev)} finds, for explanations: the saved table, or NULL and the arch fallback.
+     */
+    public String describeNativeOps(Device dev) {
+        DmaOps saved = dev.archdataDevDmaOps();
+        if (saved != null) {
+            return saved.symbol() + " (archdata.dev_dma_ops)";
+        }
+        DmaMapOps fallback = arch.get(null);
+        return (fallback == null ? "NULL" : fallback.symbol())
+                + " (archdata.dev_dma_ops is NULL; get_arch_dma_ops(NULL) = "
+                + (fallback == null ? "NULL" : fallback.symbol()) + ")";
     }
 
     /** A call through the native table: reading member {@code op} of a NULL table faults at its offset. */
@@ -91,11 +110,8 @@ public final class NativeOpsPageCoherent implements PageCoherent {
     @Override
     @KernelFunction(value = "xen_dma_map_page", inline = true)
     public void dmaMapPage(Device dev, long pagePhys, long devAddr, long offset, long size, Direction dir, long attrs) {
-        long pageXenPfn = pagePhys >>> XenFrames.SHIFT;
-        long devXenPfn = devAddr >>> XenFrames.SHIFT;
-        long pfn = pagePhys >>> pageShift;
-        long compoundPages = (1L << pages.compoundOrder(pfn)) << (pageShift - XenFrames.SHIFT);
-        boolean local = pageXenPfn <= devXenPfn && devXenPfn - pageXenPfn < compoundPages;
+        boolean local = PageCoherent.localByCompound(pages, pageShift, pagePhys, devAddr);
+        mm.noteLocality(local, "->map_page of the native ops");
         if (local) {
             table(dev, DmaMapOps.Op.MAP_PAGE).mapPage(dev, pagePhys, offset, size, dir, attrs);
         } else {

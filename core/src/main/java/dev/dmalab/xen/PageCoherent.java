@@ -17,6 +17,18 @@ import dev.dmalab.dma.Direction;
  * </ul>
  */
 public interface PageCoherent {
+    /**
+     * The ≤ 5.3 map hook's local test: the bus frame lies within the Xen frames of the page (and of its compound
+     * page, when the page heads one) — true only for dom0's own 1:1 memory.
+     */
+    static boolean localByCompound(dev.dmalab.memory.PageAllocator pages, int pageShift, long pagePhys, long devAddr) {
+        long pageXenPfn = pagePhys >>> dev.dmalab.hypervisor.XenFrames.SHIFT;
+        long devXenPfn = devAddr >>> dev.dmalab.hypervisor.XenFrames.SHIFT;
+        long compoundPages = (1L << pages.compoundOrder(pagePhys >>> pageShift))
+                << (pageShift - dev.dmalab.hypervisor.XenFrames.SHIFT);
+        return pageXenPfn <= devXenPfn && devXenPfn - pageXenPfn < compoundPages;
+    }
+
     /** Which state of spec §7.8 this is, for explanations. */
     String state();
 

@@ -13,6 +13,7 @@ import dev.dmalab.kernel.CpuMemory;
 import dev.dmalab.kernel.Feature;
 import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelFunction;
+import dev.dmalab.util.Bits;
 import java.util.function.LongPredicate;
 
 /**
@@ -121,7 +122,7 @@ public final class XenMm {
                 op = dir == Direction.FROM_DEVICE ? Xen.CACHE_INVAL : Xen.CACHE_CLEAN;
             }
             if (op != 0) {
-                xen.cacheFlush(self, xenPfn << XenFrames.SHIFT, (int) offset, (int) len, op);
+                hypercall(xenPfn << XenFrames.SHIFT, offset, len, op);
             }
             offset = 0;
             xenPfn++;
@@ -137,11 +138,40 @@ public final class XenMm {
         do {
             long busAddr = addr.dmaToBus(dev, at);
             long length = size + offset > XenFrames.SIZE ? XenFrames.SIZE - offset : size;
-            xen.cacheFlush(self, busAddr, (int) offset, (int) length, op);
+            hypercall(busAddr, offset, length, op);
             offset = 0;
             at += length;
             size -= length;
         } while (size > 0);
+    }
+
+    private void hypercall(long busAddr, long offset, long length, int op) {
+        int rc = xen.cacheFlush(self, busAddr, (int) offset, (int) length, op);
+        if (kernel.paths().enabled()) {
+            String what = op == (Xen.CACHE_CLEAN | Xen.CACHE_INVAL)
+                    ? "clean+invalidate"
+                    : op == Xen.CACHE_INVAL ? "invalidate" : "clean";
+            kernel.paths()
+                    .note("GNTTABOP_cache_flush " + what + " frame " + Bits.hex0x(busAddr & ~XenFrames.MASK) + " +"
+                            + Bits.hex0x(offset) + " len " + length + (rc == 0 ? "" : " -> " + rc));
+        }
+    }
+
+    /** A note on the page-coherent map hook's local/foreign decision. */
+    void noteLocality(boolean local, String localHook) {
+        if (kernel.paths().enabled()) {
+            kernel.paths()
+                    .note(
+                            local
+                                    ? "xen_dma_map_page: local page, " + localHook
+                                    : "xen_dma_map_page: foreign page, __xen_dma_map_page");
+        }
+    }
+
+    private void local(String what, long paddr, long size) {
+        if (kernel.paths().enabled()) {
+            kernel.paths().note(what + " (local page " + Bits.hex0x(paddr) + ", " + size + " bytes)");
+        }
     }
 
     private void cpuToDev50(long handle, long size, Direction dir) {
@@ -196,6 +226,7 @@ public final class XenMm {
     @KernelFunction(value = "xen_dma_sync_for_cpu")
     public void syncForCpu(Device dev, long handle, long paddr, long size, Direction dir) {
         if (pfnValidAddr(addr.dmaToBus(dev, handle))) {
+            local("arch_sync_dma_for_cpu", paddr, size);
             arch.syncDmaForCpu(cpu.machineAddr(paddr), size, dir);
         } else if (dir != Direction.TO_DEVICE) {
             dmaCacheMaint(dev, handle, size, Xen.CACHE_INVAL);
@@ -206,6 +237,7 @@ public final class XenMm {
     @KernelFunction(value = "xen_dma_sync_for_device")
     public void syncForDevice(Device dev, long handle, long paddr, long size, Direction dir) {
         if (pfnValidAddr(addr.dmaToBus(dev, handle))) {
+            local("arch_sync_dma_for_device", paddr, size);
             arch.syncDmaForDevice(cpu.machineAddr(paddr), size, dir);
         } else if (dir == Direction.FROM_DEVICE) {
             dmaCacheMaint(dev, handle, size, Xen.CACHE_INVAL);
@@ -263,6 +295,14 @@ public final class XenMm {
         long out = xen.exchange(self, in, order, pfn, addressBits);
         for (int i = 0; i < frames; i++) {
             self.p2m().set(pfn + i, out >= 0 ? out + i : in[i]);
+        }
+        if (kernel.paths().enabled()) {
+            kernel.paths()
+                    .note("XENMEM_exchange: " + frames + " frame(s) at phys " + Bits.hex0x(pstart) + " for "
+                            + (out >= 0
+                                    ? "machine " + Bits.hex0x(out << XenFrames.SHIFT) + " (contiguous, below 2^"
+                                            + addressBits + ")"
+                                    : "nothing below 2^" + addressBits + " (" + out + ")"));
         }
         handle[0] = (self.p2m().lookup(pfn) << XenFrames.SHIFT) | (pstart & XenFrames.MASK);
         return out >= 0 ? 0 : -Errno.ENOMEM;

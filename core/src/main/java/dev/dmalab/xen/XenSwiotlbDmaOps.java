@@ -103,6 +103,20 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         return "xen_swiotlb_dma_ops";
     }
 
+    /**
+     * What swiotlb-xen's page-coherent hooks use for {@code dev}: for the native-ops state, the table {@code
+     * xen_get_dma_ops} finds (NULL in the seed regression); otherwise the state's own description.
+     */
+    public String nativeOpsFor(Device dev) {
+        if (generic) {
+            return x86 ? "__get_free_pages + XENMEM_exchange (x86)" : "dma_direct_alloc; arch_sync_dma_* or hypercall";
+        }
+        if (pageCoherent instanceof NativeOpsPageCoherent n) {
+            return n.describeNativeOps(dev);
+        }
+        return rework && !x86 ? "dma_direct_alloc; arch_sync_dma_* or hypercall" : pageCoherent.state();
+    }
+
     /** The page-coherent state in use (null from 5.19, where swiotlb-xen no longer has one). */
     public PageCoherent pageCoherent() {
         return pageCoherent;
@@ -133,6 +147,13 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         return p == null ? 0 : addr.physToBus(p.start());
     }
 
+    /** A note for {@code dmalab explain} (the text is built only when it is recording). */
+    private void explain(String text) {
+        if (kernel.paths().enabled()) {
+            kernel.paths().note(text);
+        }
+    }
+
     private static boolean ugt(long a, long b) {
         return !Bits.ule(a, b);
     }
@@ -149,6 +170,11 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
     public long alloc(Device dev, long size, long[] dmaHandle, int gfp, long attrs) {
         if (generic && !x86) {
             return direct.alloc(dev, size, dmaHandle, gfp, attrs); // arm 5.19+: .alloc = dma_direct_alloc
+        }
+        if (kernel.paths().enabled()) {
+            kernel.paths()
+                    .note("swiotlb-xen: coherent pages from "
+                            + (generic ? "__get_free_pages" : "xen_alloc_coherent_pages: " + pageCoherent.state()));
         }
         int order = Bits.getOrder(size, pageShift);
         long dmaMask;
@@ -255,13 +281,23 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
     public long mapPage(Device dev, long pagePhys, long offset, long size, Direction dir, long attrs) {
         long phys = pagePhys + offset;
         long devAddr = addr.physToDma(dev, phys);
-        if (DmaAddress.dmaCapable(dev, devAddr, size, true)
-                && !addr.rangeStraddlesPageBoundary(phys, size)
-                && !mm.archNeedSwiotlb(dev, phys, devAddr)
-                && !forced(dev)) {
+        boolean capable = DmaAddress.dmaCapable(dev, devAddr, size, true);
+        boolean straddles = addr.rangeStraddlesPageBoundary(phys, size);
+        boolean foreignNoFlush = mm.archNeedSwiotlb(dev, phys, devAddr);
+        boolean force = forced(dev);
+        if (capable && !straddles && !foreignNoFlush && !force) {
+            explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " is bus " + Bits.hex0x(devAddr) + ", no bounce");
             forDevice(dev, pagePhys, devAddr, phys, size, dir, attrs);
             return devAddr;
         }
+        explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " (bus " + Bits.hex0x(devAddr) + ") bounces: "
+                + (force
+                        ? "swiotlb=force"
+                        : !capable
+                                ? "the device cannot reach it"
+                                : straddles
+                                        ? "its Xen frames are not machine-contiguous"
+                                        : "a foreign page Xen cannot flush for a non-coherent device"));
         swiotlb.emitBounced(dev, devAddr, size);
         long map = generic
                 ? swiotlb.tblMapSingle(dev, phys, size, 0, dir, attrs)

@@ -68,6 +68,7 @@ class KernelVersionTest {
             SWIOTLB_FULL_MESSAGE_TOTALS,
             ARM64_DMA_DIRECT,
             ARM64_FLIPPED_VA,
+            ARM64_OOPS_EC_HEX,
             ARM32_LPAE_DMA_DIRECT,
             XEN_ARM64_HEADER_FIXED,
             XEN_PAGE_COHERENT_REWORK,

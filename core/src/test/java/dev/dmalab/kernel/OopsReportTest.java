@@ -37,6 +37,8 @@ class OopsReportTest {
         assertThat(nullDeref(ArchKind.ARM64).text())
                 .isEqualTo("Unable to handle kernel NULL pointer dereference at virtual address 0000000000000020\n"
                         + "Mem abort info:\n  ESR = 0x96000004\n  EC = 0x25: DABT (current EL), IL = 32 bits\n"
+                        + "  SET = 0, FnV = 0\n  EA = 0, S1PTW = 0\n"
+                        + "Data abort info:\n  ISV = 0, ISS = 0x00000004\n  CM = 0, WnR = 0\n"
                         + "Internal error: Oops: 96000004 [#1] PREEMPT SMP\n"
                         + "Modules linked in:\n"
                         + "CPU: 1 PID: 77 Comm: kworker/1:2 Not tainted 5.0.0-rc2-dmalab #1\n"
@@ -46,6 +48,25 @@ class OopsReportTest {
                         + "Call trace:\n"
                         + " xen_swiotlb_alloc_coherent\n dmam_alloc_attrs\n sil24_port_start\n"
                         + "---[ end trace 0000000000000000 ]---\n");
+    }
+
+    @Test
+    void arm64BeforeFive4PrintsTheExceptionClassByName() {
+        OopsReport r = new OopsReport(
+                OopsReport.Kind.NULL_DEREF,
+                ArchKind.ARM64,
+                0,
+                null,
+                4,
+                1,
+                "swapper/0",
+                "5.0.0-rc2-dmalab",
+                "board",
+                TRACE,
+                false);
+        assertThat(r.text())
+                .contains("  Exception class = DABT (current EL), IL = 32 bits\n  SET = 0, FnV = 0\n")
+                .doesNotContain("EC = 0x25");
     }
 
     @Test
