@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "An executable model of the Linux DMA-mapping stack (DMA API core, dma-direct, swiotlb, arch"
-                + " cache maintenance) on modelled machines whose memory and caches hold real bytes.",
+                + " cache maintenance, Xen's swiotlb over a modelled hypervisor, the driver core) on modelled machines"
+                + " whose memory and caches hold real bytes.",
         subcommands = {
             DemoCommand.class,
             PlatformsCommand.class,

@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * {@code drivers/ata/sata_sil24.c}, the seed's driver (facts: /work/notes/sil24-facts.md, from the 4.19 and 5.2-rc
- * texts for 5.0, and the 5.3/5.4 changes).
+ * {@code drivers/ata/sata_sil24.c}, the seed's driver, as of 5.0 (read in the 4.19 and 5.2-rc sources, which agree
+ * on everything modelled here) and with the 5.3 / 5.4 changes below.
  *
  * <ul>
  *   <li>{@code sil24_pci_driver_init} ({@code module_pci_driver}) registers the PCI driver; the id table claims

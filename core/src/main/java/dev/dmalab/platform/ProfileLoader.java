@@ -67,6 +67,16 @@ import java.util.Set;
  *     min_align_mask: 0xfff
  *     hardware_address_bits: 64
  *     coherent_pool: {phys: ..., size: ..., device_base: ...}
+ *     pci_id: "1095:3132"           # vendor:device, lower-case hex
+ *     description: "..."
+ * xen:                              # optional: Linux runs as dom0
+ *   version: "4.17"
+ *   dom0: direct-mapped             # direct-mapped (arm, arm64) | pv (x86_64)
+ *   machine_ram: [ {start: ..., size: ...} ]          # required, 4 KiB aligned; a 1:1 dom0's banks lie inside
+ *   machine_reserved: [ {start: ..., size: ...} ]     # Xen's own
+ *   cache_flush_hypercall: true     # GNTTABOP_cache_flush available
+ *   pv_p2m: {machine_base: ..., chunk_pages: 512, reversed: false}   # pv only, required there
+ *   domus: [ {id: 1, name: domU1, memory: 64M} ]
  * </pre>
  */
 public final class ProfileLoader {
