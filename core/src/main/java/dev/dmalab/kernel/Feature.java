@@ -151,11 +151,21 @@ public enum Feature {
     XEN_CACHE_MAINT_SIMPLE("5.4", null, "dma_cache_maint steps the address by the chunk length"),
     /**
      * x86 {@code xen_swiotlb_alloc_coherent} marks exchanged pages {@code PageXenRemapped} and the free path undoes
-     * exactly those (Gross, 5.3); before, it re-tested the exchanged region, which never looks out of reach.
+     * exactly those, warning instead for a region that is out of reach (Gross, 5.3). Before, it undid the exchange
+     * of every region within the mask or straddling frames (4.18's condition), exchanged or not.
      */
     XEN_REMAPPED_PAGES("5.3", null, "swiotlb-xen undoes exactly the exchanges it made (PageXenRemapped)"),
-    /** {@code xen_swiotlb_map_sg} loops over {@code xen_swiotlb_map_page} (hch, 5.0-rc1). */
-    XEN_MAP_SG_VIA_MAP_PAGE("5.0-rc1", null, "xen_swiotlb_map_sg maps each entry with map_page"),
+    /**
+     * hch's swiotlb-xen cleanups (5.2): {@code xen_swiotlb_map_sg} loops over {@code xen_swiotlb_map_page} (so it
+     * traces {@code swiotlb_bounced}, re-checks the bounce address and returns 0 on failure without a message of its
+     * own), and the sg syncs call the single syncs.
+     */
+    XEN_MAP_SG_VIA_MAP_PAGE("5.2", null, "xen_swiotlb_map_sg maps each entry with map_page"),
+    /**
+     * arm: {@code xen_swiotlb_init} reuses a generic pool set up at boot instead of allocating its own ("don't
+     * initialize swiotlb twice on arm64", Stabellini, 5.2); {@code start_dma_addr} is then left 0.
+     */
+    XEN_REUSE_BOOT_POOL("5.2", null, "swiotlb-xen reuses a boot-time swiotlb pool on arm"),
     /** {@code xen_phys_to_dma} / {@code xen_dma_to_phys}: dma_range_map applied on top of the bfn (5.10). */
     XEN_PHYS_TO_DMA("5.10", null, "swiotlb-xen applies phys_to_dma on top of pfn_to_bfn"),
     /**
@@ -164,10 +174,16 @@ public enum Feature {
      */
     XEN_SWIOTLB_GENERIC_POOL("5.19", null, "swiotlb-xen shares the generic swiotlb pool; arm .alloc = dma_direct"),
     /**
-     * {@code range_straddles_page_boundary} also reports a buffer whose physical address is aligned to its
-     * allocation order but whose machine address is not (9f40ec84a797, 6.12).
+     * Coherent allocations whose physical address is aligned to their order must also be machine-aligned, else they
+     * are exchanged (9f40ec84a797, 6.12; in 6.12.16+ only alloc/free test it, {@code range_requires_alignment} —
+     * streaming maps only need machine-contiguous frames); the allocated size is rounded to Xen pages.
      */
-    XEN_STRADDLE_ALIGNMENT("6.12", null, "range_straddles_page_boundary checks machine alignment"),
+    XEN_STRADDLE_ALIGNMENT("6.12", null, "coherent buffers must be machine-aligned to their order"),
+    /**
+     * x86 PV {@code xen_create_contiguous_region} grows its frame array for orders above 9 once boot is over
+     * (e93ec87286bd, in 6.12.16+): regions larger than 2 MiB can be exchanged.
+     */
+    XEN_PV_LARGE_CONTIG("6.12", null, "x86 PV contiguous regions may exceed 2 MiB"),
     /** {@code xen_swiotlb_dma_ops.max_mapping_size = swiotlb_max_mapping_size} (Patocka, 6.7). */
     XEN_MAX_MAPPING_SIZE("6.7", null, "swiotlb-xen caps mappings at swiotlb_max_mapping_size"),
     /** arm and arm64 install the ops through {@code xen_setup_dma_ops}/{@code xen_swiotlb_detect()} (5.13). */

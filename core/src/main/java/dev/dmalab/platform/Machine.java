@@ -460,9 +460,14 @@ public final class Machine {
         boolean x86 = profile.arch() == ArchKind.X86_64;
         KernelVersion v = kernel.version();
         int pageShift = profile.pageSize().shift();
+        // 5.2–5.18 arm: xen_swiotlb_init uses a pool the generic swiotlb set up at boot ("goto end")
+        boolean reusedPool = !x86
+                && v.has(Feature.XEN_REUSE_BOOT_POOL)
+                && !v.has(Feature.XEN_SWIOTLB_GENERIC_POOL)
+                && swiotlb.defaultMem().nslabs() > 0;
         if (!x86) {
             boolean lowRam = map.startOfDram() < (1L << 32);
-            if (!v.has(Feature.XEN_SWIOTLB_GENERIC_POOL)) {
+            if (!v.has(Feature.XEN_SWIOTLB_GENERIC_POOL) && !reusedPool) {
                 long nslabs = swiotlbBoot.nslabs() > 0 ? swiotlbBoot.nslabs() : SwiotlbBoot.DEFAULT_NSLABS;
                 swiotlb.setDefaultMem(XenSwiotlbInit.lateInit(
                         kernel,
@@ -493,6 +498,9 @@ public final class Machine {
                     kernel, arch, xenMm, memory.pages(), pageShift, !v.has(Feature.GLOBAL_MAPPING_ERROR));
         }
         this.xenOps = new XenSwiotlbDmaOps(kernel, xenMm, pc, swiotlb, direct, cpu, memory.pages(), x86);
+        if (reusedPool) {
+            xenOps.reusedBootPool();
+        }
         if (x86) {
             arch.setDefaultOps(xenOps); // pci_xen_swiotlb_init: dma_ops = &xen_swiotlb_dma_ops
         } else {

@@ -59,24 +59,35 @@ public final class XenAddress {
 
     /**
      * {@code range_straddles_page_boundary(p, size)}: whether the Xen frames under {@code [p, p + size)} are not
-     * machine-contiguous (a buffer within one frame never straddles); in 6.12 also whether a buffer aligned to its
-     * allocation order sits on a machine frame without that alignment.
+     * machine-contiguous (a buffer within one frame never straddles).
+     *
+     * <p>In 6.12.0–6.12.15 this also carried 9f40ec84a797's alignment test (so streaming maps of aligned buffers on
+     * misaligned machine frames bounced); 6.12.16 moved that test to {@link #rangeRequiresAlignment}, called only by
+     * the coherent allocator. The model's 6.12 is the 6.12.y of the captures (6.12.95), so the test is not here.
      */
     public boolean rangeStraddlesPageBoundary(long p, long size) {
         long xenPfn = p >>> XenFrames.SHIFT;
         long nrPages = ((p & XenFrames.MASK) + size + XenFrames.MASK) >>> XenFrames.SHIFT;
         long nextBfn = p2m.pfnToBfn(xenPfn);
-        if (alignmentCheck) {
-            long algn = 1L << (Bits.getOrder(size, pageShift) + pageShift);
-            if ((p & (algn - 1)) == 0 && ((nextBfn << XenFrames.SHIFT) & (algn - 1)) != 0) {
-                return true;
-            }
-        }
         for (long i = 1; i < nrPages; i++) {
             if (p2m.pfnToBfn(++xenPfn) != ++nextBfn) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * {@code range_requires_alignment(p, size)} (6.12.16+; 9f40ec84a797's test before): a buffer whose physical
+     * address is aligned to its allocation order ({@code PAGE_SIZE << get_order(size)}) but whose first machine frame
+     * is not. Always false before 6.12.
+     */
+    public boolean rangeRequiresAlignment(long p, long size) {
+        if (!alignmentCheck) {
+            return false;
+        }
+        long algn = 1L << (Bits.getOrder(size, pageShift) + pageShift);
+        long busAddr = p2m.pfnToBfn(p >>> XenFrames.SHIFT) << XenFrames.SHIFT;
+        return (p & (algn - 1)) == 0 && (busAddr & (algn - 1)) != 0;
     }
 }

@@ -49,6 +49,7 @@ public final class XenMm {
     private final LongPredicate pfnValid;
     private final int pageShift;
     private final boolean simpleMaint;
+    private final boolean largeContig;
     private final boolean initialDomain;
     private boolean hypercallCflush;
 
@@ -74,6 +75,7 @@ public final class XenMm {
         this.pfnValid = pfnValid;
         this.pageShift = pageShift;
         this.simpleMaint = kernel.has(Feature.XEN_CACHE_MAINT_SIMPLE);
+        this.largeContig = kernel.has(Feature.XEN_PV_LARGE_CONTIG);
         this.initialDomain = initialDomain;
     }
 
@@ -265,7 +267,8 @@ public final class XenMm {
 
     /**
      * {@code xen_create_contiguous_region(pstart, order, address_bits, &handle)}. ARM: only dom0, and dom0 is 1:1,
-     * so the handle is {@code pstart}. x86 PV: orders above {@link #MAX_CONTIG_ORDER} fail at once; otherwise the
+     * so the handle is {@code pstart}. x86 PV: orders above {@link #MAX_CONTIG_ORDER} fail at once (until 6.12.16,
+     * which grows its frame array after boot; the pool fixup at boot never asks for more); otherwise the
      * region is zeroed, its frames zapped from the p2m, exchanged with Xen for one machine-contiguous extent below
      * {@code 2^addressBits}, and remapped (the old frames back on failure); the handle is the machine address of the
      * first frame in both cases.
@@ -281,8 +284,8 @@ public final class XenMm {
             handle[0] = pstart;
             return 0;
         }
-        if (order > MAX_CONTIG_ORDER) {
-            return -Errno.ENOMEM;
+        if (order > MAX_CONTIG_ORDER && !largeContig) {
+            return -Errno.ENOMEM; // 6.12.16+ grows discontig_frames instead (the model assumes that allocation works)
         }
         int frames = 1 << order;
         cpu.memsetPhys(pstart, (byte) 0, (long) frames << XenFrames.SHIFT);
@@ -314,7 +317,7 @@ public final class XenMm {
      */
     @KernelFunction("xen_destroy_contiguous_region")
     public void destroyContiguousRegion(long pstart, int order) {
-        if (!p2m.pv() || order > MAX_CONTIG_ORDER) {
+        if (!p2m.pv() || (order > MAX_CONTIG_ORDER && !largeContig)) {
             return;
         }
         int frames = 1 << order;
@@ -327,6 +330,12 @@ public final class XenMm {
         long[] out = xen.exchangeToSingles(self, first, order, pfn);
         for (int i = 0; i < frames; i++) {
             self.p2m().set(pfn + i, out != null ? out[i] : first + i);
+        }
+        if (kernel.paths().enabled()) {
+            kernel.paths()
+                    .note("XENMEM_exchange: " + frames + " frame(s) at phys " + Bits.hex0x(pstart) + " (machine "
+                            + Bits.hex0x(first << XenFrames.SHIFT) + ") traded back"
+                            + (out != null ? " for single frames" : ": failed, the old frames kept"));
         }
     }
 }

@@ -31,10 +31,13 @@ import dev.dmalab.util.Bits;
  * <p>Forms by version:
  *
  * <ul>
- *   <li>4.20 / 5.0 … 5.3: cache maintenance through the page-coherent hooks ({@link PageCoherent}); the bounce buffer
- *       is mapped through them before its address is checked; swiotlb-xen owns a pool it allocated itself, passing
- *       its bus address ({@code start_dma_addr}) to the 5.0 slot search. 4.20 has a {@code ->mapping_error} op and
- *       maps scatterlists inline; 5.0 loops over map_page.
+ *   <li>4.20 / 5.0: cache maintenance through the page-coherent hooks ({@link PageCoherent}); the bounce buffer is
+ *       mapped through them before its address is checked; swiotlb-xen owns a pool it allocated itself, passing its
+ *       bus address ({@code start_dma_addr}) to the 5.0 slot search; map_sg is its own loop (no {@code
+ *       swiotlb_bounced} event, no second address check, "swiotlb buffer is full" and 0 on failure). 4.20 has a
+ *       {@code ->mapping_error} op. (5.2's cleanups — map_sg through map_page, the address check before the cache
+ *       maintenance, reusing a boot-time pool on arm — fall between the modelled versions; the first two are
+ *       modelled from 5.4 on, the last from 5.2.)
  *   <li>5.4 … 5.18: {@code dev_is_dma_coherent} and {@code xen_dma_sync_for_*} ({@link XenMm}) — the local test is
  *       {@code pfn_valid} everywhere; the bounce address is checked before the cache maintenance.
  *   <li>5.19+: the generic swiotlb pool and the 6.x slot search; on arm {@code .alloc = dma_direct_alloc}; 6.7+
@@ -43,8 +46,10 @@ import dev.dmalab.util.Bits;
  *
  * <p>Coherent allocations (x86, and arm before 5.19) take the native allocator's pages and, if their bus address is
  * above the coherent mask or their frames are not machine-contiguous, exchange them with Xen ({@code
- * xen_create_contiguous_region}). Before 5.3 the free path only undoes an exchange when the exchanged region
- * <em>still</em> looks out of reach — which it never does, so exchanged frames are not given back (modelled).
+ * xen_create_contiguous_region}). From 4.18 to 5.2 the free path trades back every region that is within the mask
+ * or straddles frames — exchanged or not, so a 64-bit device's buffer gets new machine frames on every free; 5.3
+ * undoes exactly the exchanges it made ({@code PageXenRemapped}) and warns about a region out of reach. 6.12 also
+ * exchanges a buffer aligned to its order whose machine frames are not ({@code range_requires_alignment}).
  */
 public final class XenSwiotlbDmaOps implements DmaMapOps {
     private final Kernel kernel;
@@ -141,10 +146,20 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         return swiotlb.defaultMem().defpool();
     }
 
-    /** {@code start_dma_addr}: the bus address of the pool's first byte, the 5.0 search's {@code tbl_dma_addr}. */
+    /**
+     * {@code start_dma_addr}: the bus address of the pool's first byte, the 5.0 search's {@code tbl_dma_addr} — or 0
+     * where {@code xen_swiotlb_init} reused a boot-time pool (5.2–5.8 skip the assignment on that path).
+     */
     private long startDmaAddr() {
         IoTlbPool p = pool();
-        return p == null ? 0 : addr.physToBus(p.start());
+        return p == null || reusedBootPool ? 0 : addr.physToBus(p.start());
+    }
+
+    private boolean reusedBootPool;
+
+    /** Marks that {@code xen_swiotlb_init} found the generic pool already set up and used it ("goto end"). */
+    public void reusedBootPool() {
+        this.reusedBootPool = true;
     }
 
     /** A note for {@code dmalab explain} (the text is built only when it is recording). */
@@ -202,7 +217,9 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
             phys = addr.dmaToBus(dev, dmaHandle[0]); // the native handle is a physical (DMA) address
             dmaHandle[0] = addr.physToDma(dev, phys);
         }
-        if (Bits.ule(dmaHandle[0] + size - 1, dmaMask) && !addr.rangeStraddlesPageBoundary(phys, size)) {
+        if (Bits.ule(dmaHandle[0] + size - 1, dmaMask)
+                && !addr.rangeStraddlesPageBoundary(phys, size)
+                && !addr.rangeRequiresAlignment(phys, size)) {
             cpu.memset(ret, (byte) 0, size);
             return ret;
         }
@@ -239,7 +256,9 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         if (generic) {
             size = kernel.has(Feature.XEN_STRADDLE_ALIGNMENT) ? Bits.alignUp(size, 4096) : 1L << (order + 12);
             long phys = cpu.addressSpace().virtToPhys(cpuAddr);
-            if (ugt(dmaHandle + size - 1, dev.coherentDmaMask()) || addr.rangeStraddlesPageBoundary(phys, size)) {
+            if (ugt(dmaHandle + size - 1, dev.coherentDmaMask())
+                    || addr.rangeStraddlesPageBoundary(phys, size)
+                    || addr.rangeRequiresAlignment(phys, size)) {
                 kernel.printk().warnOnce("xen_swiotlb_free_coherent", "drivers/xen/swiotlb-xen.c", null);
                 return;
             }
@@ -251,17 +270,25 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         }
         size = 1L << (order + 12);
         long phys = addr.dmaToPhys(dev, dmaHandle);
-        boolean looksOutOfReach = ugt(dmaHandle + size - 1, dmaMask) || addr.rangeStraddlesPageBoundary(phys, size);
+        boolean straddles = addr.rangeStraddlesPageBoundary(phys, size);
+        boolean outOfReach = ugt(dmaHandle + size - 1, dmaMask);
         if (remappedFlag) {
-            if (looksOutOfReach) {
+            if (outOfReach || straddles) {
                 kernel.printk().warnAt("drivers/xen/swiotlb-xen.c xen_swiotlb_free_coherent", null);
             } else if (remapped.remove(phys)) {
                 mm.destroyContiguousRegion(phys, order);
             }
-        } else if (looksOutOfReach) {
+        } else if (!outOfReach || straddles) {
+            // 4.18 … 5.2: every region within the mask (exchanged or not) or straddling frames is traded back
             mm.destroyContiguousRegion(phys, order);
         }
-        pageCoherent.freeCoherentPages(dev, size, cpuAddr, DmaAddress.physToDma(dev, phys), attrs);
+        // the native free gets the native handle: (dma_addr_t)phys up to 5.9, phys_to_dma(dev, phys) from 5.10
+        pageCoherent.freeCoherentPages(
+                dev,
+                size,
+                cpuAddr,
+                kernel.has(Feature.XEN_PHYS_TO_DMA) ? DmaAddress.physToDma(dev, phys) : phys,
+                attrs);
     }
 
     // -------------------------------------------------------------------------------------------------------------
@@ -382,10 +409,10 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
     }
 
     @Override
-    @KernelFunction("xen_swiotlb_map_sg")
+    @KernelFunction(value = "xen_swiotlb_map_sg", inlineBefore = "5.2")
     public int mapSg(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
         if (!mapSgLoop) {
-            return mapSgInline420(dev, sg, nents, dir, attrs);
+            return mapSgAttrs(dev, sg, nents, dir, attrs);
         }
         for (int i = 0; i < nents; i++) {
             long a = mapPage(dev, sg.pagePhys(i), sg.offset(i), sg.length(i), dir, attrs);
@@ -399,8 +426,12 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         return nents;
     }
 
-    /** 4.20 {@code xen_swiotlb_map_sg_attrs}: the bounce decision inline, no trace, "swiotlb buffer is full". */
-    private int mapSgInline420(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
+    /**
+     * 4.20 / 5.0 {@code xen_swiotlb_map_sg_attrs} (until 5.2): the bounce decision inline, no {@code swiotlb_bounced}
+     * event, no re-check of the bounce address, "swiotlb buffer is full" and 0 on failure.
+     */
+    @KernelFunction("xen_swiotlb_map_sg_attrs")
+    private int mapSgAttrs(Device dev, ScatterList sg, int nents, Direction dir, long attrs) {
         for (int i = 0; i < nents; i++) {
             long paddr = sg.phys(i);
             long devAddr = addr.physToBus(paddr);
@@ -438,7 +469,7 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
     @KernelFunction("xen_swiotlb_sync_sg_for_cpu")
     public void syncSgForCpu(Device dev, ScatterList sg, int nents, Direction dir) {
         for (int i = 0; i < nents; i++) {
-            syncSingleForCpu(dev, sg.dmaAddress(i), sg.dmaLength(i), dir);
+            syncSingleForCpu(dev, sg.dmaAddress(i), mapSgLoop ? sg.length(i) : sg.dmaLength(i), dir); // 5.2: sg->length
         }
     }
 
@@ -446,7 +477,8 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
     @KernelFunction("xen_swiotlb_sync_sg_for_device")
     public void syncSgForDevice(Device dev, ScatterList sg, int nents, Direction dir) {
         for (int i = 0; i < nents; i++) {
-            syncSingleForDevice(dev, sg.dmaAddress(i), sg.dmaLength(i), dir);
+            syncSingleForDevice(
+                    dev, sg.dmaAddress(i), mapSgLoop ? sg.length(i) : sg.dmaLength(i), dir); // 5.2: sg->length
         }
     }
 

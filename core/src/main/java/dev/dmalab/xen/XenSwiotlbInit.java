@@ -23,6 +23,12 @@ import dev.dmalab.util.Bits;
  *   <li>x86 PV ({@code xen_swiotlb_fixup}): every 128-slot chunk (256 KiB) of the pool is exchanged with Xen for a
  *       machine-contiguous one, starting at 18 address bits and widening, without reset between chunks, up to 32.
  * </ul>
+ *
+ * <p>Deliberate differences: when the fixup fails, the kernel retries with half the pool (5.x: "Lowering to N MB"
+ * up to three times, then panics; 6.12: halving down to {@code IO_TLB_MIN_SLABS}, "Failed to remap"); the model
+ * logs the failure once and boots on without a pool. When the late allocation fails, 5.x logs its "Lowering" retries
+ * before "Cannot allocate Xen-SWIOTLB buffer" and 6.12's {@code swiotlb_init_late} logs nothing; the model prints
+ * one line in both cases.
  */
 public final class XenSwiotlbInit {
     /** {@code IO_TLB_MIN_SLABS}: 1 MiB of slots. */

@@ -34,8 +34,7 @@ class KernelVersionTest {
             DIRECT_REPORT_ADDR,
             ARM64_DMA_DIRECT,
             XEN_ARM64_ARCHDATA_OPS,
-            XEN_ARM32_ARCHDATA_OPS,
-            XEN_MAP_SG_VIA_MAP_PAGE);
+            XEN_ARM32_ARCHDATA_OPS);
 
     /** 5.0: the dma_supported and arm64 Xen fixes; arm64 no longer saves archdata ops. */
     private static final Set<Feature> V5_0 = EnumSet.of(
@@ -47,8 +46,7 @@ class KernelVersionTest {
             DIRECT_REPORT_ADDR,
             ARM64_DMA_DIRECT,
             XEN_ARM32_ARCHDATA_OPS,
-            XEN_ARM64_HEADER_FIXED,
-            XEN_MAP_SG_VIA_MAP_PAGE);
+            XEN_ARM64_HEADER_FIXED);
 
     /**
      * 5.4: dma_max_mapping_size and dma_direct_map_resource (5.1), io_tlb_used (5.1) and the "total/used" full
@@ -74,6 +72,7 @@ class KernelVersionTest {
             XEN_PAGE_COHERENT_REWORK,
             XEN_CACHE_MAINT_SIMPLE,
             XEN_MAP_SG_VIA_MAP_PAGE,
+            XEN_REUSE_BOOT_POOL,
             XEN_REMAPPED_PAGES,
             SIL24_NO_MEMSET,
             SIL24_MASK_AND_COHERENT);

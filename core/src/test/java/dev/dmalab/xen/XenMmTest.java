@@ -114,4 +114,28 @@ class XenMmTest {
         assertThat(pool.nareas()).isEqualTo(2);
         assertThat(m.kernel().printk().dmesg()).doesNotContain("swiotlb_xen");
     }
+
+    /**
+     * With a boot-time pool (here {@code swiotlb=force} makes arm64 set one up), 5.0's {@code xen_swiotlb_init}
+     * allocates its own anyway and replaces it; 5.2–5.18 reuse it ("don't initialize swiotlb twice on arm64").
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"5.0", "5.4"})
+    void aBootTimePoolIsReplacedIn50AndReusedFrom52(String kernel) {
+        Machine m = Machine.boot(
+                Platforms.builtIn("juno-r2-xen-dom0"),
+                KernelVersion.parse(kernel),
+                Machine.BootOptions.DEFAULT.withCmdline("swiotlb=force"));
+        IoTlbPool pool = m.swiotlb().defaultMem().defpool();
+        String dmesg = m.kernel().printk().dmesg();
+        assertThat(dmesg).contains("software IO TLB: mapped [mem 0xbbfff000-0xbffff000] (64MB)");
+        if (kernel.equals("5.0")) {
+            assertThat(pool.nslabs()).isEqualTo(2048);
+            assertThat(dmesg).contains("only able to allocate 4 MB");
+        } else {
+            assertThat(pool.start()).isEqualTo(0xbbfff000L);
+            assertThat(pool.nslabs()).isEqualTo(32768);
+            assertThat(dmesg).doesNotContain("swiotlb_xen");
+        }
+    }
 }
