@@ -152,7 +152,7 @@ public enum Feature {
     /**
      * x86 {@code xen_swiotlb_alloc_coherent} marks exchanged pages {@code PageXenRemapped} and the free path undoes
      * exactly those, warning instead for a region that is out of reach (Gross, 5.3). Before, it undid the exchange
-     * of every region within the mask or straddling frames (4.18's condition), exchanged or not.
+     * of every region within the mask or straddling frames (the condition of 4855c92dbb7b, 2018), exchanged or not.
      */
     XEN_REMAPPED_PAGES("5.3", null, "swiotlb-xen undoes exactly the exchanges it made (PageXenRemapped)"),
     /**

@@ -46,7 +46,7 @@ import dev.dmalab.util.Bits;
  *
  * <p>Coherent allocations (x86, and arm before 5.19) take the native allocator's pages and, if their bus address is
  * above the coherent mask or their frames are not machine-contiguous, exchange them with Xen ({@code
- * xen_create_contiguous_region}). From 4.18 to 5.2 the free path trades back every region that is within the mask
+ * xen_create_contiguous_region}). From 4855c92dbb7b (2018) to 5.2 the free path trades back every region that is within the mask
  * or straddles frames — exchanged or not, so a 64-bit device's buffer gets new machine frames on every free; 5.3
  * undoes exactly the exchanges it made ({@code PageXenRemapped}) and warns about a region out of reach. 6.12 also
  * exchanges a buffer aligned to its order whose machine frames are not ({@code range_requires_alignment}).
@@ -279,7 +279,8 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
                 mm.destroyContiguousRegion(phys, order);
             }
         } else if (!outOfReach || straddles) {
-            // 4.18 … 5.2: every region within the mask (exchanged or not) or straddling frames is traded back
+            // 4855c92dbb7b (2018) … 5.2: every region within the mask (exchanged or not) or straddling frames is traded
+            // back
             mm.destroyContiguousRegion(phys, order);
         }
         // the native free gets the native handle: (dma_addr_t)phys up to 5.9, phys_to_dma(dev, phys) from 5.10

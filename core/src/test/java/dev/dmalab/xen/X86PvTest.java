@@ -70,7 +70,7 @@ class X86PvTest {
         assertThat(TestMachines.deviceRead(m, e1000, h[0], 8192)).isEqualTo(data);
 
         m.dma().freeAttrs(e1000, 8192, va, h[0], 0);
-        // every version trades the exchanged frames back: 4.18–5.2 because the region is within the mask now,
+        // every version trades the exchanged frames back: 4.20–5.2 because the region is within the mask now,
         // 5.3+ because it is marked PageXenRemapped
         long after = m.dom0().p2m().lookup(pfn);
         assertThat(after).isNotEqualTo(mfn);
@@ -78,7 +78,7 @@ class X86PvTest {
     }
 
     /**
-     * 4.18 … 5.2 trade back every coherent buffer within the mask on free, exchanged or not (the condition Juergen
+     * 4.20 … 5.2 (since 4855c92dbb7b, 2018) trade back every coherent buffer within the mask on free, exchanged or not (the condition Juergen
      * Gross fixed in 5.3): a 64-bit device's buffer gets fresh machine frames. 5.3+ leaves it alone.
      */
     @ParameterizedTest(name = "{0}")
