@@ -33,6 +33,7 @@ import dev.dmalab.memory.PhysicalMemory;
 import dev.dmalab.memory.PhysicalMemoryMap;
 import dev.dmalab.memory.Zone;
 import dev.dmalab.memory.ZoneLayout;
+import dev.dmalab.swiotlb.IoTlbMem;
 import dev.dmalab.swiotlb.Swiotlb;
 import dev.dmalab.swiotlb.SwiotlbBoot;
 import dev.dmalab.swiotlb.SwiotlbParams;
@@ -48,6 +49,7 @@ import dev.dmalab.xen.XenMm;
 import dev.dmalab.xen.XenP2m;
 import dev.dmalab.xen.XenSwiotlbDmaOps;
 import dev.dmalab.xen.XenSwiotlbInit;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -378,8 +380,7 @@ public final class Machine {
                     xenMm, pool.start(), pool.nslabs(), profile.pageSize().shift());
             if (rc != 0) {
                 kernel.printk().err("xen:swiotlb_xen: Failed to get contiguous memory for DMA from Xen!");
-                result = new SwiotlbBoot.Result(
-                        new dev.dmalab.swiotlb.IoTlbMem(null, result.mem().force(), true), 0, 0, -1);
+                result = new SwiotlbBoot.Result(new IoTlbMem(null, result.mem().force(), true), 0, 0, -1);
             }
             return result;
         }
@@ -719,9 +720,9 @@ public final class Machine {
         if (xenOps == null) {
             return List.of();
         }
-        List<XenWiring> out = new java.util.ArrayList<>();
+        List<XenWiring> out = new ArrayList<>();
         for (Device d : devices.values()) {
-            dev.dmalab.dma.DmaMapOps ops = dma.getDmaOps(d);
+            DmaMapOps ops = dma.getDmaOps(d);
             out.add(new XenWiring(
                     d.name(),
                     d.driverString(),
