@@ -209,4 +209,27 @@ class X86PvTest {
         assertThat(traced).isEqualTo(kernel.equals("4.20") || kernel.equals("5.0") ? 0 : 2);
         m.dma().unmapSgAttrs(e1000, sg, 2, Direction.TO_DEVICE, 0);
     }
+
+    /**
+     * {@code xen_create_contiguous_region} above order 9 (2 MiB): -ENOMEM up to 6.12.15, so a 4 MiB coherent buffer
+     * for a 32-bit device cannot be had; 6.12.16+ (e93ec87286bd) grows its frame array and exchanges it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"5.4", "6.12"})
+    void aFourMiBCoherentBufferBelowTheMaskOnlyFromSixTwelveY(String kernel) {
+        Machine m = pv(kernel);
+        Device e1000 = m.device("0000:00:05.0");
+        long[] h = new long[1];
+        long va = m.dma().allocAttrs(e1000, 4L << 20, h, Gfp.GFP_KERNEL, 0);
+        if (kernel.equals("6.12")) {
+            assertThat(va).isNotZero();
+            assertThat(h[0] + (4L << 20)).isLessThanOrEqualTo(1L << 32);
+            long pfn = m.addressSpace().virtToPhys(va) >>> 12;
+            long mfn = m.dom0().p2m().lookup(pfn);
+            assertThat(m.dom0().p2m().lookup(pfn + 1023)).isEqualTo(mfn + 1023);
+            m.dma().freeAttrs(e1000, 4L << 20, va, h[0], 0);
+        } else {
+            assertThat(va).as("order 10 > MAX_CONTIG_ORDER: no buffer").isZero();
+        }
+    }
 }
