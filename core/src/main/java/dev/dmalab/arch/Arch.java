@@ -127,29 +127,8 @@ public abstract class Arch implements ArchDmaOps {
         return nativeOps;
     }
 
-    /**
-     * Invalidates {@code [start, start + size)} to the point of coherency the way arm's {@code __dma_inv_area} /
-     * {@code dcache_inval_poc} / {@code v7_dma_inv_range} do: a partial line at either end is cleaned and
-     * invalidated (so unrelated dirty data sharing the line survives), whole lines are invalidated.
-     */
+    /** Invalidates to the point of coherency as arm's {@code __dma_inv_area} does (partial edge lines cleaned). */
     protected void invalidatePoc(long start, long size) {
-        if (size <= 0) {
-            return;
-        }
-        int line = caches.geometry().lineBytes();
-        long end = start + size;
-        long first = start & -line;
-        long last = (end + line - 1) & -line;
-        if (start != first) {
-            caches.cleanInvalidate(first, line);
-            first += line;
-        }
-        if (end != (end & -line) && last - line >= first) {
-            caches.cleanInvalidate(last - line, line);
-            last -= line;
-        }
-        if (last > first) {
-            caches.invalidate(first, last - first);
-        }
+        caches.invalidateCleaningEdges(start, size);
     }
 }

@@ -279,6 +279,32 @@ public final class CacheSystem {
         }
     }
 
+    /**
+     * Invalidates {@code [pa, pa + len)} the way software that does not own whole lines must: a partial line at
+     * either end is cleaned and invalidated (so unrelated dirty data sharing the line survives), whole lines are
+     * invalidated. This is arm's {@code __dma_inv_area} / {@code dcache_inval_poc} / {@code v7_dma_inv_range} and
+     * Xen's {@code invalidate_dcache_va_range}.
+     */
+    public void invalidateCleaningEdges(long pa, long len) {
+        if (len <= 0) {
+            return;
+        }
+        long end = pa + len;
+        long first = pa & -lineBytes;
+        long last = (end + lineBytes - 1) & -lineBytes;
+        if (pa != first) {
+            cleanInvalidate(first, lineBytes);
+            first += lineBytes;
+        }
+        if (end != (end & -lineBytes) && last - lineBytes >= first) {
+            cleanInvalidate(last - lineBytes, lineBytes);
+            last -= lineBytes;
+        }
+        if (last > first) {
+            invalidate(first, last - first);
+        }
+    }
+
     /** Writes back dirty lines overlapping the range, then drops them. */
     public void cleanInvalidate(long pa, long len) {
         if (!enabled || len <= 0) {

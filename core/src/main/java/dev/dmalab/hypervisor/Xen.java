@@ -364,29 +364,11 @@ public final class Xen {
         if (clean && inval) {
             caches.cleanInvalidate(start, length);
         } else if (inval) {
-            invalidateRange(start, length);
+            caches.invalidateCleaningEdges(start, length); // invalidate_dcache_va_range
         } else {
             caches.clean(start, length);
         }
         return 0;
-    }
-
-    private void invalidateRange(long start, long size) {
-        int line = caches.geometry().lineBytes();
-        long end = start + size;
-        long first = start & -line;
-        long last = (end + line - 1) & -line;
-        if (start != first) {
-            caches.cleanInvalidate(first, line);
-            first += line;
-        }
-        if (end != (end & -line) && last - line >= first) {
-            caches.cleanInvalidate(last - line, line);
-            last -= line;
-        }
-        if (last > first) {
-            caches.invalidate(first, last - first);
-        }
     }
 
     // -------------------------------------------------------------------------------------------------------------
