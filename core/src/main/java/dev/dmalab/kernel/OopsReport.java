@@ -62,6 +62,11 @@ public record OopsReport(
         return callTrace.isEmpty() ? "?" : callTrace.get(0);
     }
 
+    /** The caller of {@link #pcFunction()} ({@code lr}), or "?". */
+    public String lrFunction() {
+        return callTrace.size() > 1 ? callTrace.get(1) : "?";
+    }
+
     /** One-line summary, e.g. "NULL pointer dereference at 0x0 in xen_swiotlb_alloc_coherent". */
     public String summary() {
         return switch (kind) {
@@ -93,9 +98,7 @@ public record OopsReport(
                 }
                 banner(sb);
                 sb.append("pc : ").append(pcFunction()).append('\n');
-                sb.append("lr : ")
-                        .append(callTrace.size() > 1 ? callTrace.get(1) : "?")
-                        .append('\n');
+                sb.append("lr : ").append(lrFunction()).append('\n');
                 sb.append("Call trace:\n");
                 for (String f : callTrace) {
                     sb.append(' ').append(f).append('\n');
@@ -113,9 +116,7 @@ public record OopsReport(
                 }
                 banner(sb);
                 sb.append("PC is at ").append(pcFunction()).append('\n');
-                sb.append("LR is at ")
-                        .append(callTrace.size() > 1 ? callTrace.get(1) : "?")
-                        .append('\n');
+                sb.append("LR is at ").append(lrFunction()).append('\n');
                 sb.append("Backtrace:\n");
                 for (String f : callTrace) {
                     sb.append("[<00000000>] (").append(f).append(")\n");

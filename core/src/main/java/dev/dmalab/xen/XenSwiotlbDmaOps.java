@@ -113,13 +113,16 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
      * xen_get_dma_ops} finds (NULL in the seed regression); otherwise the state's own description.
      */
     public String nativeOpsFor(Device dev) {
-        if (generic) {
-            return x86 ? "__get_free_pages + XENMEM_exchange (x86)" : "dma_direct_alloc; arch_sync_dma_* or hypercall";
+        if (generic && x86) {
+            return "__get_free_pages + XENMEM_exchange (x86)";
+        }
+        if (rework && !x86) {
+            return "dma_direct_alloc; arch_sync_dma_* or hypercall"; // 5.4+ arm, 5.19+ included
         }
         if (pageCoherent instanceof NativeOpsPageCoherent n) {
             return n.describeNativeOps(dev);
         }
-        return rework && !x86 ? "dma_direct_alloc; arch_sync_dma_* or hypercall" : pageCoherent.state();
+        return pageCoherent.state();
     }
 
     /** The page-coherent state in use (null from 5.19, where swiotlb-xen no longer has one). */
