@@ -87,6 +87,7 @@ public final class Machine {
     private XenSwiotlbDmaOps xenOps;
     private XenDmaSetup xenSetup;
     private XenGnttab gnttab;
+    private DmaMapOps nativeOps;
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, BusMaster> busMasters = new LinkedHashMap<>();
 
@@ -191,7 +192,6 @@ public final class Machine {
             xenMmInit(map);
         }
 
-        DmaMapOps nativeOps = null;
         if (version.has(Feature.SWIOTLB_DMA_OPS)) {
             SwiotlbDmaOps swOps = new SwiotlbDmaOps(kernel, direct, swiotlb, arch);
             if (profile.arch() == ArchKind.ARM64) {
@@ -211,6 +211,21 @@ public final class Machine {
         for (int i = 0; i < profile.devices().size(); i++) {
             addDevice(i, profile.devices().get(i), nativeOps);
         }
+    }
+
+    /**
+     * Adds a device to the running machine as a hot-plugged one is set up (PCI hotplug: {@code pci_device_add}, the
+     * arch's DMA set-up, the driver's {@code dma_set_mask_and_coherent}). Trace replay uses it for devices a capture
+     * names that its profile does not list.
+     *
+     * @throws IllegalArgumentException if a device of that name exists
+     */
+    public Device hotplug(PlatformProfile.DeviceSpec spec) {
+        if (devices.containsKey(spec.name())) {
+            throw new IllegalArgumentException("device " + spec.name() + " exists");
+        }
+        addDevice(devices.size(), spec, nativeOps);
+        return devices.get(spec.name());
     }
 
     /**

@@ -128,6 +128,51 @@ public record PlatformProfile(
         return lines.getOrDefault(fieldPath, 0);
     }
 
+    /**
+     * This profile with another RAM layout (a machine's {@code /proc/iomem}), CPU count and device list; {@code
+     * reserved} and {@code mmio} replace the profile's.
+     */
+    public PlatformProfile refined(
+            List<Range> newRam,
+            List<Range> newReserved,
+            List<Range> newMmio,
+            int newCpus,
+            int newPossibleCpus,
+            List<DeviceSpec> newDevices) {
+        return new PlatformProfile(
+                name,
+                description,
+                file,
+                arch,
+                pageSize,
+                newCpus,
+                newPossibleCpus,
+                hardwareName,
+                List.copyOf(newRam),
+                List.copyOf(newReserved),
+                List.copyOf(newMmio),
+                zoneDmaLimit,
+                cache,
+                defaultKernel,
+                cmdline,
+                swiotlbBase,
+                swiotlbDefault,
+                lpae,
+                List.copyOf(newDevices),
+                xen,
+                lines);
+    }
+
+    /** The device named {@code name}, or null. */
+    public DeviceSpec device(String deviceName) {
+        for (DeviceSpec d : devices) {
+            if (d.name().equals(deviceName)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
     public long totalRamBytes() {
         long t = 0;
         for (Range r : ram) {

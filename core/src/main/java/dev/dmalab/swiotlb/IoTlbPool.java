@@ -374,6 +374,32 @@ public final class IoTlbPool {
         return -1;
     }
 
+    /**
+     * Trace replay's one-step mode (not a kernel function): takes the run {@code [slot, slot + nslots)} that the
+     * real kernel chose, as {@link #searchArea} would have had it found the run there — sizes recorded, the area's
+     * cursor moved to the end of the run, its used count raised.
+     *
+     * @return false (and nothing changed) if a slot of the run is in use or the run leaves its area
+     */
+    public boolean adopt(int slot, int nslots, long allocSizeBytes, long offset) {
+        if (slot < 0 || nslots < 1 || slot + nslots > nslabs) {
+            return false;
+        }
+        int area = slot / areaNslabs;
+        if ((slot + nslots - 1) / areaNslabs != area) {
+            return false;
+        }
+        for (int i = slot; i < slot + nslots; i++) {
+            if (isUsed(i)) {
+                return false;
+            }
+        }
+        take(slot, nslots, allocSizeBytes, offset);
+        areaIndex[area] = wrapArea(slot - area * areaNslabs + nslots);
+        areaUsed[area] += nslots;
+        return true;
+    }
+
     /** Records the data slots of a mapping made by {@link #findSlots} (step 8 of {@code swiotlb_tbl_map_single}). */
     public void recordOrig(int dataSlot, int pad, long orig, long allocSizeBytes) {
         padSlots[dataSlot] = pad;

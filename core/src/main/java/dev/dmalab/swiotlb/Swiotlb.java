@@ -492,6 +492,32 @@ public final class Swiotlb {
         }
     }
 
+    /**
+     * Trace replay's one-step mode (not a kernel function): makes the pool hold the bounce mapping the real kernel
+     * made for {@code orig} at {@code tlb}, as {@link #tblMapSingle} (6.12, {@code alloc_align_mask} 0) would have
+     * left it, without copying.
+     *
+     * @return false if {@code tlb} is outside the device's pool or its slots are taken in the model
+     */
+    public boolean adoptMapping(Device dev, long tlb, long orig, long mappingSize) {
+        IoTlbMem m = memOf(dev);
+        IoTlbPool pool = m == null ? null : m.defpool();
+        if (pool == null || !pool.contains(tlb) || !modern) {
+            return false;
+        }
+        long minAlign = minAlign(dev);
+        long offset = orig & minAlign & (IoTlbPool.IO_TLB_SIZE - 1);
+        long size = mappingSize + offset;
+        int slot = pool.slotOf(tlb - (tlb & minAlign & (IoTlbPool.IO_TLB_SIZE - 1)));
+        int nslots = (int) IoTlbPool.nrSlots(size);
+        if (!pool.adopt(slot, nslots, size, offset)) {
+            return false;
+        }
+        pool.recordOrig(slot, 0, orig, size);
+        m.incUsed(nslots);
+        return true;
+    }
+
     /** Mappings that got bounce slots. */
     public long bouncedMaps() {
         return bouncedMaps;

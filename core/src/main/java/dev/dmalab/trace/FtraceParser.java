@@ -168,7 +168,7 @@ public final class FtraceParser implements AutoCloseable {
             name = line.substring(nameStart, nameEnd);
             payload = line.substring(nameEnd + 2);
         }
-        return new TraceRecord(lineNo, comm, pid, cpu, flags, ts, name, parsePayload(name, payload));
+        return new TraceRecord(lineNo, comm, pid, cpu, flags, ts, name, parsePayload(name, payload), line);
     }
 
     private static boolean isDigits(String s, int from, int to) {

@@ -1,0 +1,1206 @@
+package dev.dmalab.replay;
+
+import dev.dmalab.device.Device;
+import dev.dmalab.dma.DmaAddress;
+import dev.dmalab.dma.DmaAttrs;
+import dev.dmalab.dma.ScatterList;
+import dev.dmalab.platform.InputException;
+import dev.dmalab.platform.Machine;
+import dev.dmalab.swiotlb.IoTlbMem;
+import dev.dmalab.swiotlb.IoTlbPool;
+import dev.dmalab.trace.FtraceParser;
+import dev.dmalab.trace.TraceEvent;
+import dev.dmalab.trace.TraceRecord;
+import dev.dmalab.util.Bits;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Replays a real trace on modelled machines and compares every streaming mapping's DMA address with the kernel's
+ * (issue "real kernel traces", spec §6/§10, {@code validated-swiotlb.md} §3 and §5 item 7).
+ *
+ * <h2>Two models side by side</h2>
+ *
+ * The <em>open-loop</em> model runs freely from the start: its own answers decide its later state, so one wrong
+ * slot can cascade. The optional <em>one-step</em> model, after each prediction, adopts what the trace shows — it
+ * frees the bounce slots it chose and takes the kernel's ({@link dev.dmalab.swiotlb.Swiotlb#adoptMapping}) — so
+ * every prediction is made from the true history and only the model's independent errors count.
+ *
+ * <h2>Event plumbing</h2>
+ *
+ * <ul>
+ *   <li>The CPU column selects the modelled CPU (swiotlb areas); the timestamp advances the simulated clock.
+ *   <li>A mapping is made at its {@code swiotlb_bounced} line when it has one (the kernel traces it just before the
+ *       slot search, while the map line comes after the ops call, so an interrupt's unmap may sit between them): the
+ *       map line it belongs to is found ahead in a bounded window ({@value #LOOKAHEAD} records) — same CPU, device
+ *       and physical address, first on the same CPU, then on any (migration). Without a bounce line the mapping is
+ *       made at its map line.
+ *   <li>The model's answer is compared at the map line: a {@code dma_map_page}/{@code _resource}/{@code _phys} by
+ *       its address (or failure), a {@code dma_map_sg} by its entry count and every printed address and length, a
+ *       {@code dma_map_sg_err} by the model failing too.
+ *   <li>Unmaps and syncs find their mapping by device and the kernel's DMA address (a sync may point inside a
+ *       mapping) and act on the model's; {@code dma_unmap_sg} finds its list by device and its physical addresses,
+ *       oldest live list first. A mapping the kernel failed and the model made is released at once (no unmap will
+ *       come); one the model failed is remembered so that its unmap is matched and skipped.
+ *   <li>Coherent allocations take the trace's memory as given: they are bookkept (leaks, frees without an
+ *       allocation; a {@code dma_free} of a NULL address is ignored) but not made again.
+ * </ul>
+ *
+ * <h2>Inversions</h2>
+ *
+ * A miss whose kernel address overlaps a mapping that the trace still shows live (its unmap line comes later) is
+ * an ordering inversion: the unmap really happened first, in an interrupt between the operation and its trace
+ * event. Such misses are counted in {@code inversions}, and still count as misses.
+ *
+ * <p>Partial: a {@code dma_map_sg} truncated at 128 entries is rebuilt from its {@code swiotlb_bounced} lines
+ * where they exist, else from the printed entries only (the rest are not mapped in the model, and the unmap is
+ * matched on the printed prefix); input lengths are taken from the printed DMA lengths, which is exact where entries
+ * are not merged (dma-direct, swiotlb, Xen) and not behind an IOMMU, which dmalab does not model yet.
+ */
+public final class TraceReplay {
+    /** How far ahead the map line of a {@code swiotlb_bounced} line is looked for. */
+    public static final int LOOKAHEAD = 4096;
+
+    /** How many mismatches are kept with their context. */
+    public static final int MAX_MISMATCHES = 20;
+
+    /** Lines of context kept before a mismatch. */
+    public static final int CONTEXT_LINES = 4;
+
+    /** One streaming mapping the model got wrong (open-loop). */
+    public record Mismatch(int line, String device, String event, String kernel, String model, List<String> context) {}
+
+    /** A mapping the model failed. */
+    public record Failure(int line, String device, long size, long poolUsed, long poolSlots, long[] areaUsed) {}
+
+    /** A mapping still live at the end of the trace. */
+    public record Live(int line, String device, long dmaAddr, long size) {}
+
+    /** Counts for one event type or device. */
+    public static final class Tally {
+        long mappings;
+        long exact;
+        long exactOneStep;
+
+        public long mappings() {
+            return mappings;
+        }
+
+        public long exact() {
+            return exact;
+        }
+
+        public long exactOneStep() {
+            return exactOneStep;
+        }
+    }
+
+    private final String file;
+    private final FtraceParser parser;
+    private final Model open;
+    private final Model step;
+    private final Record[] window = new Record[LOOKAHEAD];
+    private int head;
+    private int size;
+    private boolean eof;
+    private final String[] context = new String[CONTEXT_LINES];
+    private int contextPos;
+
+    private long events;
+    private long dmaEvents;
+    private long markers;
+    private long streaming;
+    private long exact;
+    private long exactOneStep;
+    private long inversions;
+    private long inversionsOneStep;
+    private long kernelFailures;
+    private long orphanBounces;
+    private long truncatedFromUnmap;
+    private long truncatedUncompleted;
+    private final Map<String, Tally> byType = new TreeMap<>();
+    private final Map<String, Tally> byDevice = new TreeMap<>();
+    private final List<Mismatch> mismatches = new ArrayList<>();
+
+    /** A trace record with what each model did for it ahead of its line. */
+    private static final class Record {
+        final TraceRecord r;
+        Object[] pre = new Object[2];
+        int bouncesClaimed;
+        /** A truncated {@code dma_map_sg}'s whole input list, where the trace gives it elsewhere; else null. */
+        long[] fullPhys;
+
+        long[] fullLen;
+
+        Record(TraceRecord r) {
+            this.r = r;
+        }
+    }
+
+    /**
+     * @param file the trace's name for messages
+     * @param openLoop the machine that runs freely
+     * @param oneStep the machine that adopts the trace's answers, or null
+     */
+    public TraceReplay(String file, FtraceParser parser, Machine openLoop, Machine oneStep) {
+        this.file = file;
+        this.parser = parser;
+        this.open = new Model(openLoop, false);
+        this.step = oneStep == null ? null : new Model(oneStep, true);
+    }
+
+    /** Replays the whole trace. */
+    public TraceReplay run() {
+        while (true) {
+            Record rec = take();
+            if (rec == null) {
+                break;
+            }
+            process(rec);
+        }
+        return this;
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Window
+
+    private boolean fill(int n) {
+        while (size < n && !eof) {
+            TraceRecord r = parser.next();
+            if (r == null) {
+                eof = true;
+                break;
+            }
+            window[(head + size) % LOOKAHEAD] = new Record(r);
+            size++;
+        }
+        return size >= n;
+    }
+
+    private Record at(int i) {
+        return window[(head + i) % LOOKAHEAD];
+    }
+
+    private Record take() {
+        if (!fill(1)) {
+            return null;
+        }
+        Record r = window[head];
+        window[head] = null;
+        head = (head + 1) % LOOKAHEAD;
+        size--;
+        return r;
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Processing
+
+    private void process(Record rec) {
+        TraceRecord r = rec.r;
+        events++;
+        TraceEvent e = r.event();
+        if (e instanceof TraceEvent.Other) {
+            return;
+        }
+        if (e instanceof TraceEvent.Marker) {
+            markers++;
+            remember(r);
+            return;
+        }
+        dmaEvents++;
+        open.at(r);
+        if (step != null) {
+            step.at(r);
+        }
+        if (e instanceof TraceEvent.SwiotlbBounced b) {
+            bounced(r, b);
+        } else if (e instanceof TraceEvent.Map m) {
+            mapped(rec, m);
+        } else if (e instanceof TraceEvent.MapSg m) {
+            mappedSg(rec, m);
+        } else if (e instanceof TraceEvent.MapSgErr m) {
+            mappedSgErr(rec, m);
+        } else if (e instanceof TraceEvent.Unmap u) {
+            open.unmap(r, u);
+            if (step != null) {
+                step.unmap(r, u);
+            }
+        } else if (e instanceof TraceEvent.UnmapSg u) {
+            open.unmapSg(u);
+            if (step != null) {
+                step.unmapSg(u);
+            }
+        } else if (e instanceof TraceEvent.Sync s) {
+            open.sync(s);
+            if (step != null) {
+                step.sync(s);
+            }
+        } else if (e instanceof TraceEvent.SyncSg s) {
+            open.syncSg(s);
+            if (step != null) {
+                step.syncSg(s);
+            }
+        } else if (e instanceof TraceEvent.Alloc a) {
+            open.alloc(r, a);
+            if (step != null) {
+                step.alloc(r, a);
+            }
+        } else if (e instanceof TraceEvent.Free f) {
+            open.free(f);
+            if (step != null) {
+                step.free(f);
+            }
+        }
+        remember(r);
+    }
+
+    private void remember(TraceRecord r) {
+        context[contextPos] = r.text();
+        contextPos = (contextPos + 1) % CONTEXT_LINES;
+    }
+
+    private List<String> contextLines(TraceRecord r) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < CONTEXT_LINES; i++) {
+            String s = context[(contextPos + i) % CONTEXT_LINES];
+            if (s != null) {
+                out.add(clip(s));
+            }
+        }
+        out.add(clip(r.text()));
+        return out;
+    }
+
+    /** A bounce line: make the mapping it belongs to now, in both models. */
+    private void bounced(TraceRecord r, TraceEvent.SwiotlbBounced b) {
+        Device dev = open.device(r, b.device(), b.dmaMask());
+        if (step != null) {
+            step.device(r, b.device(), b.dmaMask());
+        }
+        long phys = DmaAddress.dmaToPhys(dev, b.devAddr());
+        Record target = findMapFor(r.cpu(), b.device(), phys);
+        if (target == null) {
+            orphanBounces++;
+            return;
+        }
+        target.bouncesClaimed++;
+        if (target.pre[0] == null) {
+            completeSg(target, r);
+            target.pre[0] = open.execute(target);
+            if (step != null) {
+                target.pre[1] = step.execute(target);
+            }
+        }
+    }
+
+    private Record findMapFor(int cpu, String device, long phys) {
+        Record any = null;
+        for (int i = 0; fill(i + 1); i++) {
+            Record c = at(i);
+            if (!claims(c, device, phys)) {
+                continue;
+            }
+            if (c.r.cpu() == cpu) {
+                return c;
+            }
+            if (any == null) {
+                any = c;
+            }
+            if (i + 1 >= LOOKAHEAD) {
+                break;
+            }
+        }
+        return any;
+    }
+
+    /** Whether record {@code c} is a map of {@code phys} on {@code device} that can still take a bounce. */
+    private static boolean claims(Record c, String device, long phys) {
+        TraceEvent e = c.r.event();
+        if (e instanceof TraceEvent.Map m) {
+            return c.bouncesClaimed == 0
+                    && !m.resource()
+                    && m.phys() == phys
+                    && m.device().equals(device);
+        }
+        if (e instanceof TraceEvent.MapSg m) {
+            return c.bouncesClaimed < m.nents() && m.device().equals(device) && contains(m.phys(), phys);
+        }
+        if (e instanceof TraceEvent.MapSgErr m) {
+            return c.bouncesClaimed < m.phys().length && m.device().equals(device) && contains(m.phys(), phys);
+        }
+        return false;
+    }
+
+    private static boolean contains(long[] a, long v) {
+        for (long x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void mapped(Record rec, TraceEvent.Map m) {
+        String type = rec.r.eventName();
+        long[] o = (long[]) result(rec, open, 0);
+        long[] s = step == null ? null : (long[]) result(rec, step, 1);
+        if (m.dmaAddr() == Bits.U64_MAX) {
+            kernelFailures++;
+        }
+        boolean okOpen = o[0] == m.dmaAddr();
+        boolean okStep = s != null && s[0] == m.dmaAddr();
+        tally(rec.r, m.device(), type, okOpen, okStep);
+        if (!okOpen) {
+            miss(rec.r, m.device(), type, hex(m.dmaAddr()), hex(o[0]), false, m.dmaAddr(), m.size());
+        }
+        if (s != null && !okStep) {
+            miss(rec.r, m.device(), type, null, null, true, m.dmaAddr(), m.size());
+        }
+        open.settleMap(rec.r, m, o, false);
+        if (step != null) {
+            step.settleMap(rec.r, m, s, true);
+        }
+    }
+
+    private void mappedSg(Record rec, TraceEvent.MapSg m) {
+        Model.SgResult o = (Model.SgResult) result(rec, open, 0);
+        Model.SgResult s = step == null ? null : (Model.SgResult) result(rec, step, 1);
+        boolean okOpen = o.matches(m);
+        boolean okStep = s != null && s.matches(m);
+        tally(rec.r, m.device(), "dma_map_sg", okOpen, okStep);
+        long first = m.dmaAddrs().length > 0 ? m.dmaAddrs()[0] : Bits.U64_MAX;
+        long len = m.sizes().length > 0 ? m.sizes()[0] : 0;
+        if (!okOpen) {
+            miss(
+                    rec.r,
+                    m.device(),
+                    "dma_map_sg",
+                    sgText(m.ents(), m.dmaAddrs(), m.sizes()),
+                    o.text(),
+                    false,
+                    first,
+                    len);
+        }
+        if (s != null && !okStep) {
+            miss(rec.r, m.device(), "dma_map_sg", null, null, true, first, len);
+        }
+        open.settleSg(rec.r, m, o, false);
+        if (step != null) {
+            step.settleSg(rec.r, m, s, true);
+        }
+    }
+
+    private void mappedSgErr(Record rec, TraceEvent.MapSgErr m) {
+        kernelFailures++;
+        Model.SgResult o = (Model.SgResult) result(rec, open, 0);
+        Model.SgResult s = step == null ? null : (Model.SgResult) result(rec, step, 1);
+        boolean okOpen = o.ents <= 0;
+        boolean okStep = s != null && s.ents <= 0;
+        tally(rec.r, m.device(), "dma_map_sg_err", okOpen, okStep);
+        if (!okOpen) {
+            miss(rec.r, m.device(), "dma_map_sg_err", "error " + m.err(), o.text(), false, Bits.U64_MAX, 0);
+        }
+        open.releaseSg(rec.r, m, o);
+        if (step != null) {
+            step.releaseSg(rec.r, m, s);
+        }
+    }
+
+    private Object result(Record rec, Model model, int slot) {
+        if (rec.pre[slot] != null) {
+            return rec.pre[slot];
+        }
+        if (slot == 0) {
+            completeSg(rec, null);
+        }
+        return model.execute(rec);
+    }
+
+    /**
+     * A {@code dma_map_sg} truncated at 128 printed entries: its whole input list from the {@code swiotlb_bounced}
+     * lines that precede it (one per entry, same CPU and device, with phys and length), else from its {@code
+     * dma_unmap_sg} ahead in the window (phys only; the tail's lengths are then taken to the end of each page).
+     */
+    private void completeSg(Record rec, TraceRecord bounce) {
+        if (!(rec.r.event() instanceof TraceEvent.MapSg m) || rec.fullPhys != null || !m.truncated()) {
+            return;
+        }
+        int n = m.nents();
+        long[] phys = new long[n];
+        long[] len = new long[n];
+        int got = 0;
+        if (bounce != null && bounce.event() instanceof TraceEvent.SwiotlbBounced b) {
+            phys[got] = b.devAddr();
+            len[got++] = b.size();
+        }
+        int i = 0;
+        for (; got > 0 && got < n && i < size && at(i) != rec; i++) {
+            TraceRecord c = at(i).r;
+            if (c.cpu() == bounce.cpu()
+                    && c.event() instanceof TraceEvent.SwiotlbBounced b
+                    && b.device().equals(m.device())) {
+                phys[got] = b.devAddr();
+                len[got++] = b.size();
+            }
+        }
+        if (got == n && Arrays.equals(phys, 0, m.phys().length, m.phys(), 0, m.phys().length)) {
+            rec.fullPhys = phys;
+            rec.fullLen = len;
+            return;
+        }
+        for (i = 0; fill(i + 1) && i < LOOKAHEAD; i++) {
+            if (at(i).r.event() instanceof TraceEvent.UnmapSg u
+                    && u.device().equals(m.device())
+                    && u.phys().length == n
+                    && Arrays.equals(u.phys(), 0, m.phys().length, m.phys(), 0, m.phys().length)) {
+                long page = open.pageSize;
+                for (int k = 0; k < n; k++) {
+                    len[k] = k < m.sizes().length && m.ents() == m.nents()
+                            ? m.sizes()[k]
+                            : page - (u.phys()[k] & (page - 1));
+                }
+                rec.fullPhys = u.phys();
+                rec.fullLen = len;
+                truncatedFromUnmap++;
+                return;
+            }
+        }
+        truncatedUncompleted++;
+    }
+
+    private void tally(TraceRecord r, String device, String type, boolean okOpen, boolean okStep) {
+        streaming++;
+        Tally t = byType.computeIfAbsent(type, k -> new Tally());
+        Tally d = byDevice.computeIfAbsent(device, k -> new Tally());
+        t.mappings++;
+        d.mappings++;
+        if (okOpen) {
+            exact++;
+            t.exact++;
+            d.exact++;
+        }
+        if (okStep) {
+            exactOneStep++;
+            t.exactOneStep++;
+            d.exactOneStep++;
+        }
+    }
+
+    private void miss(
+            TraceRecord r,
+            String device,
+            String type,
+            String kernel,
+            String model,
+            boolean oneStep,
+            long kernelAddr,
+            long len) {
+        Model which = oneStep ? step : open;
+        boolean inverted = kernelAddr != Bits.U64_MAX && which.overlapsLiveKernelMapping(kernelAddr, len);
+        if (inverted) {
+            if (oneStep) {
+                inversionsOneStep++;
+            } else {
+                inversions++;
+            }
+        }
+        if (!oneStep && mismatches.size() < MAX_MISMATCHES) {
+            mismatches.add(new Mismatch(
+                    r.line(),
+                    device,
+                    type + (inverted ? " (inversion)" : ""),
+                    kernel,
+                    model,
+                    List.copyOf(contextLines(r))));
+        }
+    }
+
+    /** A context line as reports quote it: at most 200 characters. */
+    static String clip(String line) {
+        return line.length() <= 200 ? line : line.substring(0, 199) + "…";
+    }
+
+    static String hex(long a) {
+        return a == Bits.U64_MAX ? "DMA_MAPPING_ERROR" : Bits.hex0x(a);
+    }
+
+    static String sgText(int ents, long[] dma, long[] len) {
+        StringBuilder sb = new StringBuilder().append(ents).append(" entries {");
+        for (int i = 0; i < Math.min(dma.length, 4); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(Bits.hex0x(dma[i])).append('+').append(Bits.hex0x(len[i]));
+        }
+        return sb.append(dma.length > 4 ? ",…}" : "}").toString();
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Results
+
+    public long events() {
+        return events;
+    }
+
+    public long dmaEvents() {
+        return dmaEvents;
+    }
+
+    public long markers() {
+        return markers;
+    }
+
+    public long otherEvents() {
+        return parser.otherEvents();
+    }
+
+    public long malformedLines() {
+        return parser.malformedLines();
+    }
+
+    public long streamingMappings() {
+        return streaming;
+    }
+
+    public long exact() {
+        return exact;
+    }
+
+    public long exactOneStep() {
+        return exactOneStep;
+    }
+
+    public double fidelity() {
+        return streaming == 0 ? 1.0 : (double) exact / streaming;
+    }
+
+    /** One-step fidelity, or NaN when no one-step model ran. */
+    public double fidelityOneStep() {
+        if (step == null) {
+            return Double.NaN;
+        }
+        return streaming == 0 ? 1.0 : (double) exactOneStep / streaming;
+    }
+
+    public long inversions() {
+        return inversions;
+    }
+
+    public long inversionsOneStep() {
+        return inversionsOneStep;
+    }
+
+    public Map<String, Tally> byType() {
+        return byType;
+    }
+
+    public Map<String, Tally> byDevice() {
+        return byDevice;
+    }
+
+    public List<Mismatch> mismatches() {
+        return mismatches;
+    }
+
+    /** Mappings the kernel failed (DMA_MAPPING_ERROR or {@code dma_map_sg_err}). */
+    public long kernelFailures() {
+        return kernelFailures;
+    }
+
+    /** {@code swiotlb_bounced} lines whose map line was not found within the window. */
+    public long orphanBounces() {
+        return orphanBounces;
+    }
+
+    /** Truncated {@code dma_map_sg} lists completed from their {@code dma_unmap_sg}. */
+    public long truncatedFromUnmap() {
+        return truncatedFromUnmap;
+    }
+
+    /**
+     * Truncated {@code dma_map_sg} lists the trace gave no way to complete: the model mapped the printed entries
+     * only, and they were compared on those.
+     */
+    public long truncatedUncompleted() {
+        return truncatedUncompleted;
+    }
+
+    /** The open-loop model's account. */
+    public Model model() {
+        return open;
+    }
+
+    /** The one-step model's account, or null. */
+    public Model oneStepModel() {
+        return step;
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // One model
+
+    /** One modelled machine driven by the trace, with its own bookkeeping of live mappings. */
+    public final class Model {
+        private final Machine m;
+        private final boolean adopt;
+        private final long pageSize;
+        private final Map<String, Dev> devs = new LinkedHashMap<>();
+        private final Map<String, String> inferred = new LinkedHashMap<>();
+        private long modelFailures;
+        private long failuresKernelMade;
+        private Failure firstFailure;
+        private long unmatchedUnmaps;
+        private long unmatchedSyncs;
+        private long coherentAllocs;
+        private long coherentFrees;
+        private long freesWithoutAlloc;
+        private long nullFrees;
+        private long peakSwiotlb;
+        private long adoptFailures;
+
+        private Model(Machine m, boolean adopt) {
+            this.m = m;
+            this.adopt = adopt;
+            this.pageSize = m.memory().pageSize().bytes();
+        }
+
+        /** Per-device state: live streaming mappings by the kernel's address, live sg lists oldest first. */
+        private final class Dev {
+            final Device device;
+            final java.util.HashMap<Long, Page> pages = new java.util.HashMap<>();
+            final List<Sg> sgs = new ArrayList<>();
+            final java.util.HashMap<Long, Integer> coherent = new java.util.HashMap<>();
+
+            Dev(Device device) {
+                this.device = device;
+            }
+        }
+
+        /** A live page mapping: the kernel's address and size, the model's address (all ones if it failed). */
+        private record Page(
+                int line, long kernelDma, long size, long modelDma, long phys, boolean resource, Page next) {}
+
+        private record Sg(
+                int line,
+                long[] phys,
+                boolean prefixOnly,
+                int nents,
+                long[] kernelDma,
+                long[] kernelLen,
+                SgResult model) {}
+
+        /** The model's answer for one sg list. */
+        final class SgResult {
+            final ScatterList list;
+            final int nents;
+            final int ents;
+            final long[] phys;
+
+            SgResult(ScatterList list, int nents, int ents, long[] phys) {
+                this.list = list;
+                this.nents = nents;
+                this.ents = ents;
+                this.phys = phys;
+            }
+
+            /**
+             * The kernel's entry count and every printed address and length; a truncated list the model could only
+             * map in part is held to its printed entries (and must not have merged them).
+             */
+            boolean matches(TraceEvent.MapSg k) {
+                boolean partial = nents < k.nents();
+                if (partial ? ents != k.dmaAddrs().length : ents != k.ents()) {
+                    return false;
+                }
+                for (int i = 0; i < k.dmaAddrs().length; i++) {
+                    if (i >= ents || list.dmaAddress(i) != k.dmaAddrs()[i] || list.dmaLength(i) != k.sizes()[i]) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+
+            String text() {
+                if (ents <= 0) {
+                    return "failed (" + ents + ")";
+                }
+                long[] d = new long[Math.min(ents, 4)];
+                long[] l = new long[d.length];
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = list.dmaAddress(i);
+                    l[i] = list.dmaLength(i);
+                }
+                return sgText(ents, d, l).replace(",…}", "") + (ents > 4 ? ",…}" : "");
+            }
+        }
+
+        public Machine machine() {
+            return m;
+        }
+
+        void at(TraceRecord r) {
+            if (r.cpu() >= m.kernel().context().cpus()) {
+                throw new InputException(
+                        file,
+                        r.line(),
+                        "cpu",
+                        "CPU " + r.cpu() + " but the replayed machine has "
+                                + m.kernel().context().cpus()
+                                + " (give --dmesg of the traced machine or a profile with more CPUs)");
+            }
+            m.kernel().context().onCpu(r.cpu());
+            if (r.timestampNs() > m.kernel().clock().nowNs()) {
+                m.kernel().clock().advanceTo(r.timestampNs());
+            }
+        }
+
+        Device device(TraceRecord r, String name, long bouncedMask) {
+            return dev(r, name, bouncedMask).device;
+        }
+
+        private Dev dev(TraceRecord r, String name, long bouncedMask) {
+            Dev d = devs.get(name);
+            if (d != null) {
+                return d;
+            }
+            Device device;
+            if (m.deviceNames().contains(name)) {
+                device = m.device(name);
+            } else {
+                long mask = bouncedMask > 0 ? bouncedMask : Bits.U64_MAX;
+                try {
+                    device = m.hotplug(ReplaySetup.inferredDevice(name, mask));
+                } catch (IllegalArgumentException | InputException e) {
+                    throw new InputException(file, r.line(), "device", name + ": " + e.getMessage());
+                }
+                inferred.put(
+                        name,
+                        Bits.maskWidth(mask) + "-bit mask from "
+                                + (bouncedMask > 0
+                                        ? "its swiotlb_bounced line " + r.line()
+                                        : "the default (first seen at line " + r.line() + ")"));
+            }
+            d = new Dev(device);
+            devs.put(name, d);
+            return d;
+        }
+
+        /** Makes the mapping of a map record in the model. Returns long[]{dma} or an {@link SgResult}. */
+        Object execute(Record rec) {
+            TraceRecord r = rec.r;
+            at(r);
+            TraceEvent e = r.event();
+            if (e instanceof TraceEvent.Map mp) {
+                Device dev = dev(r, mp.device(), 0).device;
+                long dma;
+                if (mp.resource()) {
+                    dma = m.dma().mapResource(dev, mp.phys(), mp.size(), mp.dir(), mp.attrs());
+                } else {
+                    long page = mp.phys() & -pageSize;
+                    dma = m.dma().mapPageAttrs(dev, page, mp.phys() - page, mp.size(), mp.dir(), mp.attrs());
+                }
+                noteMap(r, mp.device(), mp.size(), dma == Bits.U64_MAX);
+                return new long[] {dma};
+            }
+            if (e instanceof TraceEvent.MapSg sg) {
+                Device dev = dev(r, sg.device(), 0).device;
+                long[] phys = rec.fullPhys != null ? rec.fullPhys : sg.phys();
+                int n = phys.length;
+                ScatterList list = new ScatterList(n);
+                for (int i = 0; i < n; i++) {
+                    long len;
+                    if (rec.fullLen != null) {
+                        len = rec.fullLen[i];
+                    } else if (i < sg.sizes().length && sg.ents() == sg.nents()) {
+                        len = sg.sizes()[i];
+                    } else {
+                        len = pageSize - (phys[i] & (pageSize - 1));
+                    }
+                    list.addPhys(phys[i], (int) len, pageSize);
+                }
+                int ents = m.dma().mapSgAttrs(dev, list, list.nents(), sg.dir(), sg.attrs());
+                long total = 0;
+                for (long s : sg.sizes()) {
+                    total += s;
+                }
+                noteMap(r, sg.device(), total, ents <= 0);
+                return new SgResult(list, n, ents, rec.fullPhys != null ? rec.fullPhys : sg.phys());
+            }
+            if (e instanceof TraceEvent.MapSgErr sg) {
+                Device dev = dev(r, sg.device(), 0).device;
+                int n = sg.phys().length;
+                ScatterList list = new ScatterList(n);
+                for (int i = 0; i < n; i++) {
+                    list.addPhys(sg.phys()[i], (int) (pageSize - (sg.phys()[i] & (pageSize - 1))), pageSize);
+                }
+                int ents = m.dma().mapSgAttrs(dev, list, list.nents(), sg.dir(), sg.attrs());
+                return new SgResult(list, n, ents, sg.phys());
+            }
+            throw new IllegalStateException("not a map event: " + r.eventName());
+        }
+
+        private void noteMap(TraceRecord r, String device, long size, boolean failed) {
+            IoTlbMem mem = m.swiotlb().defaultMem();
+            long used = mem.used();
+            if (used > peakSwiotlb) {
+                peakSwiotlb = used;
+            }
+            if (failed) {
+                modelFailures++;
+                if (firstFailure == null) {
+                    IoTlbPool pool = mem.defpool();
+                    long[] areas = new long[pool == null ? 0 : pool.nareas()];
+                    for (int i = 0; i < areas.length; i++) {
+                        areas[i] = pool.areaUsed(i);
+                    }
+                    firstFailure = new Failure(r.line(), device, size, used, mem.nslabs(), areas);
+                }
+            }
+        }
+
+        void settleMap(TraceRecord r, TraceEvent.Map k, long[] res, boolean adoptNow) {
+            Dev d = dev(r, k.device(), 0);
+            long model = res[0];
+            boolean kernelFailed = k.dmaAddr() == Bits.U64_MAX;
+            if (!kernelFailed && model == Bits.U64_MAX) {
+                failuresKernelMade++;
+            }
+            if (adoptNow && model != k.dmaAddr()) {
+                model = adoptPage(d, k, model);
+            }
+            if (kernelFailed) {
+                if (model != Bits.U64_MAX) {
+                    unmapModel(d.device, model, k.size(), k, k.resource());
+                }
+                return;
+            }
+            Page prev = d.pages.get(k.dmaAddr());
+            d.pages.put(k.dmaAddr(), new Page(r.line(), k.dmaAddr(), k.size(), model, k.phys(), k.resource(), prev));
+        }
+
+        /** One-step: drop the model's mapping and take the kernel's instead. */
+        private long adoptPage(Dev d, TraceEvent.Map k, long model) {
+            if (model != Bits.U64_MAX) {
+                unmapModel(d.device, model, k.size(), k, k.resource());
+            }
+            if (k.dmaAddr() == Bits.U64_MAX) {
+                return Bits.U64_MAX;
+            }
+            long tlb = DmaAddress.dmaToPhys(d.device, k.dmaAddr());
+            if (m.swiotlb().findPool(d.device, tlb) != null
+                    && !m.swiotlb().adoptMapping(d.device, tlb, k.phys(), k.size())) {
+                adoptFailures++;
+            }
+            return k.dmaAddr();
+        }
+
+        private void unmapModel(Device dev, long model, long size, TraceEvent.Map k, boolean resource) {
+            if (resource) {
+                m.dma().unmapResource(dev, model, size, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            } else {
+                m.dma().unmapPageAttrs(dev, model, size, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            }
+        }
+
+        void settleSg(TraceRecord r, TraceEvent.MapSg k, SgResult res, boolean adoptNow) {
+            Dev d = dev(r, k.device(), 0);
+            if (res.ents <= 0) {
+                failuresKernelMade++;
+            }
+            if (adoptNow && !res.matches(k)) {
+                res = adoptSg(d, k, res);
+            }
+            d.sgs.add(new Sg(r.line(), res.phys, res.phys.length < k.nents(), k.nents(), k.dmaAddrs(), k.sizes(), res));
+        }
+
+        private SgResult adoptSg(Dev d, TraceEvent.MapSg k, SgResult res) {
+            if (res.ents > 0) {
+                m.dma().unmapSgAttrs(d.device, res.list, res.nents, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            }
+            ScatterList list = new ScatterList(res.phys.length);
+            for (int i = 0; i < res.phys.length; i++) {
+                list.addPhys(res.phys[i], res.list.length(i), pageSize);
+            }
+            for (int i = 0; i < k.dmaAddrs().length && i < list.nents(); i++) {
+                list.setDma(i, k.dmaAddrs()[i], (int) k.sizes()[i]);
+                long tlb = DmaAddress.dmaToPhys(d.device, k.dmaAddrs()[i]);
+                if (m.swiotlb().findPool(d.device, tlb) != null
+                        && !m.swiotlb().adoptMapping(d.device, tlb, k.phys()[i], k.sizes()[i])) {
+                    adoptFailures++;
+                }
+            }
+            return new SgResult(list, list.nents(), k.ents(), res.phys);
+        }
+
+        /** {@code dma_map_sg_err}: the kernel holds nothing, so whatever the model mapped goes back. */
+        void releaseSg(TraceRecord r, TraceEvent.MapSgErr k, SgResult res) {
+            if (res.ents > 0) {
+                Dev d = dev(r, k.device(), 0);
+                m.dma().unmapSgAttrs(d.device, res.list, res.nents, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            }
+        }
+
+        void unmap(TraceRecord r, TraceEvent.Unmap u) {
+            Dev d = dev(r, u.device(), 0);
+            Page p = d.pages.get(u.dmaAddr());
+            if (p == null) {
+                unmatchedUnmaps++;
+                return;
+            }
+            if (p.next() == null) {
+                d.pages.remove(u.dmaAddr());
+            } else {
+                d.pages.put(u.dmaAddr(), p.next());
+            }
+            if (p.modelDma() == Bits.U64_MAX) {
+                return;
+            }
+            if (p.resource()) {
+                m.dma().unmapResource(d.device, p.modelDma(), u.size(), u.dir(), u.attrs());
+            } else {
+                m.dma().unmapPageAttrs(d.device, p.modelDma(), u.size(), u.dir(), u.attrs());
+            }
+        }
+
+        void unmapSg(TraceEvent.UnmapSg u) {
+            Dev d = devs.get(u.device());
+            if (d == null) {
+                unmatchedUnmaps++;
+                return;
+            }
+            for (int i = 0; i < d.sgs.size(); i++) {
+                Sg s = d.sgs.get(i);
+                if (samePhys(s, u.phys())) {
+                    d.sgs.remove(i);
+                    if (s.model().ents > 0) {
+                        m.dma().unmapSgAttrs(d.device, s.model().list, s.model().nents, u.dir(), u.attrs());
+                    }
+                    return;
+                }
+            }
+            unmatchedUnmaps++;
+        }
+
+        private boolean samePhys(Sg s, long[] phys) {
+            if (!s.prefixOnly()) {
+                return Arrays.equals(s.phys(), phys);
+            }
+            if (phys.length != s.nents()) {
+                return false;
+            }
+            return Arrays.equals(s.phys(), 0, s.phys().length, phys, 0, s.phys().length);
+        }
+
+        void sync(TraceEvent.Sync s) {
+            Dev d = devs.get(s.device());
+            Page p = d == null ? null : findPage(d, s.dmaAddr());
+            if (p == null) {
+                unmatchedSyncs++;
+                return;
+            }
+            if (p.modelDma() == Bits.U64_MAX) {
+                return;
+            }
+            long addr = p.modelDma() + (s.dmaAddr() - p.kernelDma());
+            if (s.forCpu()) {
+                m.dma().syncSingleForCpu(d.device, addr, s.size(), s.dir());
+            } else {
+                m.dma().syncSingleForDevice(d.device, addr, s.size(), s.dir());
+            }
+        }
+
+        private Page findPage(Dev d, long addr) {
+            Page p = d.pages.get(addr);
+            if (p != null) {
+                return p;
+            }
+            for (Page q : d.pages.values()) {
+                if (Long.compareUnsigned(addr, q.kernelDma()) >= 0 && addr - q.kernelDma() < q.size()) {
+                    return q;
+                }
+            }
+            return null;
+        }
+
+        void syncSg(TraceEvent.SyncSg s) {
+            Dev d = devs.get(s.device());
+            if (d != null && s.dmaAddrs().length > 0) {
+                for (Sg sg : d.sgs) {
+                    if (sg.kernelDma().length > 0 && sg.kernelDma()[0] == s.dmaAddrs()[0]) {
+                        if (sg.model().ents > 0) {
+                            if (s.forCpu()) {
+                                m.dma().syncSgForCpu(d.device, sg.model().list, sg.model().nents, s.dir());
+                            } else {
+                                m.dma().syncSgForDevice(d.device, sg.model().list, sg.model().nents, s.dir());
+                            }
+                        }
+                        return;
+                    }
+                }
+            }
+            unmatchedSyncs++;
+        }
+
+        void alloc(TraceRecord r, TraceEvent.Alloc a) {
+            if (a.dmaAddr() == Bits.U64_MAX) {
+                return;
+            }
+            Dev d = dev(r, a.device(), 0);
+            coherentAllocs++;
+            d.coherent.merge(a.dmaAddr(), 1, Integer::sum);
+        }
+
+        void free(TraceEvent.Free f) {
+            if (f.virt() == 0 || f.phys() == 0 && f.virt() < 0) {
+                nullFrees++;
+                return;
+            }
+            coherentFrees++;
+            Dev d = devs.get(f.device());
+            Integer n = d == null ? null : d.coherent.get(f.dmaAddr());
+            if (n == null) {
+                freesWithoutAlloc++;
+            } else if (n == 1) {
+                d.coherent.remove(f.dmaAddr());
+            } else {
+                d.coherent.put(f.dmaAddr(), n - 1);
+            }
+        }
+
+        /** Whether {@code [addr, addr + len)} overlaps a live mapping the trace has not unmapped yet. */
+        boolean overlapsLiveKernelMapping(long addr, long len) {
+            long end = addr + Math.max(len, 1);
+            for (Dev d : devs.values()) {
+                for (Page p : d.pages.values()) {
+                    for (Page q = p; q != null; q = q.next()) {
+                        if (Long.compareUnsigned(q.kernelDma(), end) < 0
+                                && Long.compareUnsigned(addr, q.kernelDma() + q.size()) < 0) {
+                            return true;
+                        }
+                    }
+                }
+                for (Sg s : d.sgs) {
+                    for (int i = 0; i < s.kernelDma().length; i++) {
+                        long a = s.kernelDma()[i];
+                        if (Long.compareUnsigned(a, end) < 0 && Long.compareUnsigned(addr, a + s.kernelLen()[i]) < 0) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
+
+        // ---------------------------------------------------------------------------------------------------------
+        // Account
+
+        /** Streaming mappings the trace never unmapped, oldest first (at most {@code limit}), and their count. */
+        public List<Live> liveAtEnd(int limit) {
+            List<Live> out = new ArrayList<>();
+            for (Map.Entry<String, Dev> e : devs.entrySet()) {
+                for (Page p : e.getValue().pages.values()) {
+                    for (Page q = p; q != null; q = q.next()) {
+                        out.add(new Live(q.line(), e.getKey(), q.kernelDma(), q.size()));
+                    }
+                }
+                for (Sg s : e.getValue().sgs) {
+                    long first = s.kernelDma().length > 0 ? s.kernelDma()[0] : 0;
+                    long total = 0;
+                    for (long l : s.kernelLen()) {
+                        total += l;
+                    }
+                    out.add(new Live(s.line(), e.getKey(), first, total));
+                }
+            }
+            out.sort((a, b) -> Integer.compare(a.line(), b.line()));
+            return out.size() > limit ? List.copyOf(out.subList(0, limit)) : out;
+        }
+
+        /** Live streaming mappings at the end, per device. */
+        public Map<String, Long> liveAtEndByDevice() {
+            Map<String, Long> out = new TreeMap<>();
+            for (Map.Entry<String, Dev> e : devs.entrySet()) {
+                long n = e.getValue().sgs.size();
+                for (Page p : e.getValue().pages.values()) {
+                    for (Page q = p; q != null; q = q.next()) {
+                        n++;
+                    }
+                }
+                if (n > 0) {
+                    out.put(e.getKey(), n);
+                }
+            }
+            return out;
+        }
+
+        /** Coherent allocations never freed, per device. */
+        public Map<String, Long> coherentLiveByDevice() {
+            Map<String, Long> out = new TreeMap<>();
+            for (Map.Entry<String, Dev> e : devs.entrySet()) {
+                long n = 0;
+                for (int c : e.getValue().coherent.values()) {
+                    n += c;
+                }
+                if (n > 0) {
+                    out.put(e.getKey(), n);
+                }
+            }
+            return out;
+        }
+
+        /** Devices the replay added because no input described them, with the rule that set them up. */
+        public Map<String, String> inferredDevices() {
+            return inferred;
+        }
+
+        public long modelFailures() {
+            return modelFailures;
+        }
+
+        /** Mappings the kernel made that the model failed. */
+        public long failuresKernelMade() {
+            return failuresKernelMade;
+        }
+
+        public Failure firstFailure() {
+            return firstFailure;
+        }
+
+        public long unmatchedUnmaps() {
+            return unmatchedUnmaps;
+        }
+
+        public long unmatchedSyncs() {
+            return unmatchedSyncs;
+        }
+
+        public long coherentAllocs() {
+            return coherentAllocs;
+        }
+
+        public long coherentFrees() {
+            return coherentFrees;
+        }
+
+        public long freesWithoutAlloc() {
+            return freesWithoutAlloc;
+        }
+
+        public long nullFrees() {
+            return nullFrees;
+        }
+
+        /** Peak used swiotlb slots of the default pool. */
+        public long peakSwiotlbSlots() {
+            return peakSwiotlb;
+        }
+
+        /** One-step adoptions that could not take the kernel's slots (they were still taken in the model). */
+        public long adoptFailures() {
+            return adoptFailures;
+        }
+    }
+}
