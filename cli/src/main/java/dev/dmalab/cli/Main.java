@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             WorkloadsCommand.class,
             RunCommand.class,
             ExplainCommand.class,
+            ReplayCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

@@ -101,7 +101,8 @@ public final class ReplaySetup {
             Supplier<FtraceParser> trace) {
         List<Source> src = new ArrayList<>();
         src.add(new Source("platform", base.name(), base.file()));
-        src.add(new Source("kernel", version.toString(), "--kernel or the profile"));
+        src.add(new Source(
+                "kernel", version.toString(), version.equals(base.defaultKernel()) ? base.file() : "--kernel"));
 
         // Command line
         String cmd = base.cmdline();
