@@ -54,7 +54,8 @@ import java.util.TreeMap;
  *
  * A miss whose kernel address overlaps a mapping that the trace still shows live (its unmap line comes later) is
  * an ordering inversion: the unmap really happened first, in an interrupt between the operation and its trace
- * event. Such misses are counted in {@code inversions}, and still count as misses.
+ * event. Such misses are counted in {@code inversions}, and still count as misses. They are classified only when a
+ * one-step model runs (the comparing mode); without one, only the first {@value #MAX_MISMATCHES} misses are.
  *
  * <p>Partial: a {@code dma_map_sg} truncated at 128 entries is rebuilt from its {@code swiotlb_bounced} lines
  * where they exist, else from the printed entries only (the rest are not mapped in the model, and the unmap is
@@ -499,6 +500,9 @@ public final class TraceReplay {
             boolean oneStep,
             long kernelAddr,
             long len) {
+        if (!oneStep && mismatches.size() >= MAX_MISMATCHES && step == null) {
+            return; // not comparing (no one-step model): the first mismatches are kept, inversions not classified
+        }
         Model which = oneStep ? step : open;
         boolean inverted = kernelAddr != Bits.U64_MAX && which.overlapsLiveKernelMapping(kernelAddr, len);
         if (inverted) {
