@@ -881,11 +881,29 @@ public final class TraceReplay {
                 }
                 return;
             }
-            Page prev = d.pages.get(k.dmaAddr());
-            d.pages.put(k.dmaAddr(), new Page(r.line(), k.dmaAddr(), k.size(), model, k.phys(), k.resource(), prev));
+            Page page = new Page(r.line(), k.dmaAddr(), k.size(), model, k.phys(), k.resource(), null);
+            d.pages.put(k.dmaAddr(), append(d.pages.get(k.dmaAddr()), page));
         }
 
-        /** One-step: drop the model's mapping and take the kernel's instead. */
+        /** The chain {@code head} (oldest first) with {@code p} at its end: an unmap takes the oldest mapping. */
+        private Page append(Page head, Page p) {
+            if (head == null) {
+                return p;
+            }
+            return new Page(
+                    head.line(),
+                    head.kernelDma(),
+                    head.size(),
+                    head.modelDma(),
+                    head.phys(),
+                    head.resource(),
+                    append(head.next(), p));
+        }
+
+        /**
+         * One-step: drop the model's mapping and take the kernel's instead. If the kernel's slots are still taken in
+         * the model (an inversion), the model holds nothing for this mapping: all ones, so its unmap is skipped.
+         */
         private long adoptPage(Dev d, TraceEvent.Map k, long model) {
             if (model != Bits.U64_MAX) {
                 unmapModel(d.device, model, k.size(), k, k.resource());
@@ -897,6 +915,7 @@ public final class TraceReplay {
             if (m.swiotlb().findPool(d.device, tlb) != null
                     && !m.swiotlb().adoptMapping(d.device, tlb, k.phys(), k.size())) {
                 adoptFailures++;
+                return Bits.U64_MAX;
             }
             return k.dmaAddr();
         }
@@ -934,6 +953,7 @@ public final class TraceReplay {
                 if (m.swiotlb().findPool(d.device, tlb) != null
                         && !m.swiotlb().adoptMapping(d.device, tlb, k.phys()[i], k.sizes()[i])) {
                     adoptFailures++;
+                    list.setDma(i, Bits.U64_MAX, (int) k.sizes()[i]); // held by nothing in the model
                 }
             }
             return new SgResult(list, list.nents(), k.ents(), res.phys);
