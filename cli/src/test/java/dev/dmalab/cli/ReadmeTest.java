@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Keeps the README's tour true: every {@code $ ./dmalab ...} command in a fenced block is run in-process and its
  * pasted output compared with what this version prints. A block may be abridged with a line {@code ...}: the lines
  * before it must then be the first lines of the output. {@code | head -N} takes the first N lines; a {@code --trace}
- * file goes to a temporary folder; a command naming a file the repository does not have (an example of bad input)
- * is skipped.
+ * file goes to a temporary folder; {@code testdata/} paths are the repository's; a command naming a file the
+ * repository does not have (an example of bad input) is skipped.
  */
 class ReadmeTest {
     static final Path README = Path.of("..", "README.md");
@@ -79,13 +79,17 @@ class ReadmeTest {
         }
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
+            if (a.startsWith("testdata/")) {
+                args.set(i, "../" + a); // the README's paths are the repository's; the test runs in cli/
+            }
             if (a.equals("--trace") && i + 1 < args.size()) {
                 args.set(i + 1, tmp.resolve(args.get(i + 1)).toString());
             }
             assumeTrue(!a.endsWith(".yaml") || Files.exists(Path.of("..", a)), "an example of a user's own file: " + a);
         }
         Cli.Result r = Cli.run(args.toArray(String[]::new));
-        List<String> actual = new ArrayList<>((r.out() + r.err()).lines().toList());
+        List<String> actual = new ArrayList<>(
+                (r.out() + r.err()).replace("../testdata/", "testdata/").lines().toList());
         if (head >= 0 && actual.size() > head) {
             actual = actual.subList(0, head);
         }
