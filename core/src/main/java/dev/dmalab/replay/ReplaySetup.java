@@ -2,7 +2,6 @@ package dev.dmalab.replay;
 
 import dev.dmalab.device.BusType;
 import dev.dmalab.kernel.KernelVersion;
-import dev.dmalab.platform.InputException;
 import dev.dmalab.platform.KernelCmdline;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.PlatformProfile;
@@ -391,10 +390,5 @@ public final class ReplaySetup {
                 Bits.maskWidth(dmaMask),
                 "",
                 "seen in the trace");
-    }
-
-    /** Thrown for a trace the set-up cannot serve; names the trace file and line. */
-    static InputException traceError(String file, int line, String field, String reason) {
-        return new InputException(file, line, field, reason);
     }
 }

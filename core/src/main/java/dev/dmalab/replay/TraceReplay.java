@@ -361,9 +361,9 @@ public final class TraceReplay {
         if (s != null && !okStep) {
             miss(rec.r, m.device(), type, null, null, true, m.dmaAddr(), m.size());
         }
-        open.settleMap(rec.r, m, o, false);
+        open.settleMap(rec.r, m, o);
         if (step != null) {
-            step.settleMap(rec.r, m, s, true);
+            step.settleMap(rec.r, m, s);
         }
     }
 
@@ -389,9 +389,9 @@ public final class TraceReplay {
         if (s != null && !okStep) {
             miss(rec.r, m.device(), "dma_map_sg", null, null, true, first, len);
         }
-        open.settleSg(rec.r, m, o, false);
+        open.settleSg(rec.r, m, o);
         if (step != null) {
-            step.settleSg(rec.r, m, s, true);
+            step.settleSg(rec.r, m, s);
         }
     }
 
@@ -865,14 +865,14 @@ public final class TraceReplay {
             }
         }
 
-        void settleMap(TraceRecord r, TraceEvent.Map k, long[] res, boolean adoptNow) {
+        void settleMap(TraceRecord r, TraceEvent.Map k, long[] res) {
             Dev d = dev(r, k.device(), 0);
             long model = res[0];
             boolean kernelFailed = k.dmaAddr() == Bits.U64_MAX;
             if (!kernelFailed && model == Bits.U64_MAX) {
                 failuresKernelMade++;
             }
-            if (adoptNow && model != k.dmaAddr()) {
+            if (adopt && model != k.dmaAddr()) {
                 model = adoptPage(d, k, model);
             }
             if (kernelFailed) {
@@ -928,12 +928,12 @@ public final class TraceReplay {
             }
         }
 
-        void settleSg(TraceRecord r, TraceEvent.MapSg k, SgResult res, boolean adoptNow) {
+        void settleSg(TraceRecord r, TraceEvent.MapSg k, SgResult res) {
             Dev d = dev(r, k.device(), 0);
             if (res.ents <= 0) {
                 failuresKernelMade++;
             }
-            if (adoptNow && !res.matches(k)) {
+            if (adopt && !res.matches(k)) {
                 res = adoptSg(d, k, res);
             }
             d.sgs.add(new Sg(r.line(), res.phys, res.phys.length < k.nents(), k.nents(), k.dmaAddrs(), k.sizes(), res));
