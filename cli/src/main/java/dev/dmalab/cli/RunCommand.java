@@ -6,7 +6,6 @@ import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.kernel.OopsReport;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.PlatformProfile;
-import dev.dmalab.platform.Platforms;
 import dev.dmalab.scenario.Outcome;
 import dev.dmalab.scenario.RunResult;
 import dev.dmalab.scenario.Workload;
@@ -18,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,18 +34,8 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "WORKLOAD", description = "A built-in workload (see 'dmalab workloads').")
     String workload;
 
-    @Option(
-            names = {"-p", "--platform"},
-            required = true,
-            paramLabel = "PLATFORM",
-            description = "A built-in platform (see 'dmalab platforms') or a profile .yaml.")
-    String platform;
-
-    @Option(
-            names = {"-k", "--kernel"},
-            paramLabel = "VERSION",
-            description = "Kernel version (see 'dmalab kernels'); default: the platform's.")
-    String kernel;
+    @Mixin
+    PlatformOptions target;
 
     @Option(
             names = "--cmdline",
@@ -79,9 +69,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Workload w = UsageException.lookup(() -> Workloads.byName(workload));
-        PlatformProfile profile = UsageException.lookup(() -> Platforms.load(platform));
-        KernelVersion version =
-                kernel == null ? profile.defaultKernel() : UsageException.lookup(() -> KernelVersion.parse(kernel));
+        PlatformProfile profile = target.profile();
+        KernelVersion version = target.version(profile);
         if (trace != null) {
             AtomicOutput.checkWritable(trace);
         }
