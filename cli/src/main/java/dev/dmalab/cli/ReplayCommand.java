@@ -6,12 +6,12 @@ import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.platform.InputException;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.PlatformProfile;
-import dev.dmalab.platform.Platforms;
 import dev.dmalab.replay.PoolSizer;
 import dev.dmalab.replay.ReplaySetup;
 import dev.dmalab.replay.TraceReplay;
 import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceFormatException;
+import dev.dmalab.util.Bits;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -19,12 +19,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -45,18 +47,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Parameters(paramLabel = "TRACE", description = "The trace: /sys/kernel/tracing/trace or trace_pipe text.")
     Path trace;
 
-    @Option(
-            names = {"-p", "--platform"},
-            required = true,
-            paramLabel = "PLATFORM",
-            description = "A built-in platform (see 'dmalab platforms') or a profile .yaml.")
-    String platform;
-
-    @Option(
-            names = {"-k", "--kernel"},
-            paramLabel = "VERSION",
-            description = "Kernel version (see 'dmalab kernels'); default: the platform's.")
-    String kernel;
+    @Mixin
+    PlatformOptions target;
 
     @Option(
             names = "--cmdline",
@@ -118,9 +110,8 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PlatformProfile profile = UsageException.lookup(() -> Platforms.load(platform));
-        KernelVersion version =
-                kernel == null ? profile.defaultKernel() : UsageException.lookup(() -> KernelVersion.parse(kernel));
+        PlatformProfile profile = target.profile();
+        KernelVersion version = target.version(profile);
         if (!Files.isRegularFile(trace)) {
             throw new UsageException("trace " + trace + ": no such file");
         }
@@ -152,7 +143,8 @@ final class ReplayCommand implements Callable<Integer> {
         long elapsed = System.nanoTime() - t0;
         List<PoolSizer.Fit> fits = null;
         if (sizePool && r.model().peakSwiotlbSlots() + r.model().modelFailures() > 0) {
-            fits = PoolSizer.smallest(setup, open, r.model().peakSwiotlbSlots(), trace.toString());
+            fits = PoolSizer.smallest(
+                    setup, open, r.model().machine(), r.model().peakSwiotlbSlots(), trace.toString());
         }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
@@ -239,26 +231,8 @@ final class ReplayCommand implements Callable<Integer> {
                     pct(r.fidelityOneStep()),
                     r.inversions(),
                     r.inversionsOneStep());
-            Table bt = new Table("  by event", "mappings", "open-loop", "one-step");
-            for (Map.Entry<String, TraceReplay.Tally> e : r.byType().entrySet()) {
-                TraceReplay.Tally x = e.getValue();
-                bt.row(
-                        "  " + e.getKey(),
-                        x.mappings(),
-                        ratio(x.exact(), x.mappings()),
-                        ratio(x.exactOneStep(), x.mappings()));
-            }
-            o.print(bt);
-            Table dt = new Table("  by device", "mappings", "open-loop", "one-step");
-            for (Map.Entry<String, TraceReplay.Tally> e : r.byDevice().entrySet()) {
-                TraceReplay.Tally x = e.getValue();
-                dt.row(
-                        "  " + e.getKey(),
-                        x.mappings(),
-                        ratio(x.exact(), x.mappings()),
-                        ratio(x.exactOneStep(), x.mappings()));
-            }
-            o.print(dt);
+            o.print(tallyTable("  by event", r.byType()));
+            o.print(tallyTable("  by device", r.byDevice()));
             int shown = 0;
             for (TraceReplay.Mismatch mm : r.mismatches()) {
                 if (shown++ >= shownMismatches) {
@@ -307,7 +281,7 @@ final class ReplayCommand implements Callable<Integer> {
                     f.size(),
                     f.poolUsed(),
                     f.poolSlots(),
-                    java.util.Arrays.toString(f.areaUsed()));
+                    Arrays.toString(f.areaUsed()));
         }
         if (fits != null) {
             o.println();
@@ -325,6 +299,20 @@ final class ReplayCommand implements Callable<Integer> {
             o.println();
             o.println("smallest swiotlb pool without a failure: none needed (nothing was bounced)");
         }
+    }
+
+    /** One row per event type or device: mappings, and how many each model got exactly. */
+    private static Table tallyTable(String title, Map<String, TraceReplay.Tally> tallies) {
+        Table t = new Table(title, "mappings", "open-loop", "one-step");
+        for (Map.Entry<String, TraceReplay.Tally> e : tallies.entrySet()) {
+            TraceReplay.Tally x = e.getValue();
+            t.row(
+                    "  " + e.getKey(),
+                    x.mappings(),
+                    ratio(x.exact(), x.mappings()),
+                    ratio(x.exactOneStep(), x.mappings()));
+        }
+        return t;
     }
 
     private static String describeCounts(Map<String, Long> counts) {
@@ -427,7 +415,7 @@ final class ReplayCommand implements Callable<Integer> {
             ObjectNode n = oldest.addObject();
             n.put("line", l.line());
             n.put("device", l.device());
-            n.put("dmaAddr", dev.dmalab.util.Bits.hex0x(l.dmaAddr()));
+            n.put("dmaAddr", Bits.hex0x(l.dmaAddr()));
             n.put("size", l.size());
         }
         o.put("unmatchedUnmaps", m.unmatchedUnmaps());

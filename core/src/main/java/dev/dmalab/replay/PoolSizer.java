@@ -32,14 +32,15 @@ public final class PoolSizer {
     private PoolSizer() {}
 
     /**
-     * @param setup the replayed machine
+     * @param setup the replayed machine's set-up
      * @param trace opens the trace for each pass
-     * @param peakSlots the open-loop replay's peak use of the default pool
+     * @param replayed the machine the trace was replayed on (its areas and force mode bound the search)
+     * @param peakSlots the replay's peak use of the default pool
      */
-    public static List<Fit> smallest(ReplaySetup setup, Supplier<FtraceParser> trace, long peakSlots, String name) {
-        Machine base = setup.boot();
-        int maxAreas = Math.max(1, base.swiotlbGeometry().nareas());
-        boolean force = base.swiotlb().defaultMem().forceBounce();
+    public static List<Fit> smallest(
+            ReplaySetup setup, Supplier<FtraceParser> trace, Machine replayed, long peakSlots, String name) {
+        int maxAreas = Math.max(1, replayed.swiotlbGeometry().nareas());
+        boolean force = replayed.swiotlb().defaultMem().forceBounce();
         List<Fit> out = new ArrayList<>();
         for (int areas = 1; areas <= maxAreas; areas <<= 1) {
             long slots = Math.max(128L * areas, Long.highestOneBit(Math.max(1, peakSlots - 1)) << 1);

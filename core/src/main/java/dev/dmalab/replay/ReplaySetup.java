@@ -234,9 +234,7 @@ public final class ReplaySetup {
         } else {
             src.add(new Source("swiotlb", "no pool", "the model's boot rules for this machine"));
         }
-        ReplaySetup s = new ReplaySetup(refined, version, opts, src);
-        s.boot(); // fail now, with the file named, if the refined machine cannot boot
-        return s;
+        return new ReplaySetup(refined, version, opts, src); // a machine that cannot boot says why at boot()
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.dmalab.trace.TraceRecord;
 import dev.dmalab.util.Bits;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -532,15 +533,17 @@ public final class TraceReplay {
         return a == Bits.U64_MAX ? "DMA_MAPPING_ERROR" : Bits.hex0x(a);
     }
 
+    /** An sg list as a report shows it: its entry count and at most its first four entries, "…" for the rest. */
     static String sgText(int ents, long[] dma, long[] len) {
         StringBuilder sb = new StringBuilder().append(ents).append(" entries {");
-        for (int i = 0; i < Math.min(dma.length, 4); i++) {
+        int shown = Math.min(dma.length, 4);
+        for (int i = 0; i < shown; i++) {
             if (i > 0) {
                 sb.append(',');
             }
             sb.append(Bits.hex0x(dma[i])).append('+').append(Bits.hex0x(len[i]));
         }
-        return sb.append(dma.length > 4 ? ",…}" : "}").toString();
+        return sb.append(ents > shown ? ",…}" : "}").toString();
     }
 
     // -------------------------------------------------------------------------------------------------------------
@@ -674,9 +677,9 @@ public final class TraceReplay {
         /** Per-device state: live streaming mappings by the kernel's address, live sg lists oldest first. */
         private final class Dev {
             final Device device;
-            final java.util.HashMap<Long, Page> pages = new java.util.HashMap<>();
+            final HashMap<Long, Page> pages = new HashMap<>();
             final List<Sg> sgs = new ArrayList<>();
-            final java.util.HashMap<Long, Integer> coherent = new java.util.HashMap<>();
+            final HashMap<Long, Integer> coherent = new HashMap<>();
 
             Dev(Device device) {
                 this.device = device;
@@ -737,7 +740,7 @@ public final class TraceReplay {
                     d[i] = list.dmaAddress(i);
                     l[i] = list.dmaLength(i);
                 }
-                return sgText(ents, d, l).replace(",…}", "") + (ents > 4 ? ",…}" : "");
+                return sgText(ents, d, l);
             }
         }
 
