@@ -2,6 +2,8 @@ package dev.dmalab.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dmalab.platform.KernelCmdline;
+import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.PlatformProfile;
 import dev.dmalab.platform.Platforms;
 import java.util.concurrent.Callable;
@@ -37,6 +39,7 @@ final class PlatformsCommand implements Callable<Integer> {
                 o.put("default_kernel", p.defaultKernel().name());
                 o.put("description", p.description());
                 o.put("xen", xen(p));
+                o.put("iommu", iommu(p));
                 ArrayNode devs = o.putArray("devices");
                 for (PlatformProfile.DeviceSpec d : p.devices()) {
                     devs.add(d.name());
@@ -45,7 +48,7 @@ final class PlatformsCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(Json.write(arr));
             return Main.EXIT_OK;
         }
-        Table t = new Table("NAME", "ARCH", "CPUS", "RAM", "PAGE", "DEVICES", "DMA", "XEN", "DESCRIPTION");
+        Table t = new Table("NAME", "ARCH", "CPUS", "RAM", "PAGE", "DEVICES", "DMA", "XEN", "IOMMU", "DESCRIPTION");
         for (PlatformProfile p : Platforms.all()) {
             long nonCoherent = p.devices().stream()
                     .filter(d -> d.coherent() != null && !d.coherent())
@@ -61,6 +64,7 @@ final class PlatformsCommand implements Callable<Integer> {
                     p.devices().size(),
                     dma,
                     xen(p),
+                    iommu(p),
                     p.description());
         }
         spec.commandLine().getOut().print(t);
@@ -73,6 +77,16 @@ final class PlatformsCommand implements Callable<Integer> {
             return "-";
         }
         return (p.xen().directMapped() ? "dom0 1:1 " : "dom0 PV ") + p.xen().version();
+    }
+
+    /** "-" without an IOMMU, else its kind and mode under the profile's command line ("vt-d strict"). */
+    static String iommu(PlatformProfile p) {
+        if (p.iommu() == null) {
+            return "-";
+        }
+        String kind = p.iommu().kind().equals("intel-vtd") ? "vt-d" : "smmuv3";
+        Machine.IommuMode mode = Machine.iommuMode(p.iommu(), KernelCmdline.parse(p.cmdline()));
+        return kind + " " + (mode == null ? "off" : mode.label());
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a platform's profile (YAML).")

@@ -139,9 +139,10 @@ class MainTest {
     @Test
     void usageErrorsSayWhatIsWrong() {
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "nope").err())
-                .isEqualTo("dmalab: unknown platform 'nope' (built-in: x86-q35, arm64-virt, arm64-noncoherent, rpi4,"
-                        + " juno-r2, juno-r2-xen-dom0, arm32-xen-dom0, x86-xen-pv-dom0, arm64-virt-xen-dom0, or a path"
-                        + " to a profile .yaml)\n");
+                .isEqualTo(
+                        "dmalab: unknown platform 'nope' (built-in: x86-q35, x86-q35-vtd, x86-q35-vtd-lazy, x86-q35-vtd-pt, arm64-virt, arm64-noncoherent, rpi4,"
+                                + " juno-r2, juno-r2-xen-dom0, arm32-xen-dom0, x86-xen-pv-dom0, arm64-virt-xen-dom0, or a path"
+                                + " to a profile .yaml)\n");
         assertThat(assertUsageError("run", "streaming-roundtrip").err())
                 .isEqualTo("dmalab: Missing required option: '--platform=PLATFORM' (try 'dmalab run --help')\n");
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "x86-q35", "-k", "9.9")
@@ -388,8 +389,13 @@ class MainTest {
         assertThat(j).hasSize(Platforms.BUILT_IN.size());
         assertThat(j.get(0).get("name").asText()).isEqualTo("x86-q35");
         assertThat(j.get(0).get("xen").asText()).isEqualTo("-");
-        assertThat(j.get(5).get("name").asText()).isEqualTo("juno-r2-xen-dom0");
-        assertThat(j.get(5).get("xen").asText()).isEqualTo("dom0 1:1 4.11");
+        assertThat(j.get(0).get("iommu").asText()).isEqualTo("-");
+        assertThat(j.get(1).get("name").asText()).isEqualTo("x86-q35-vtd");
+        assertThat(j.get(1).get("iommu").asText()).isEqualTo("vt-d strict");
+        assertThat(j.get(2).get("iommu").asText()).isEqualTo("vt-d lazy");
+        assertThat(j.get(3).get("iommu").asText()).isEqualTo("vt-d passthrough");
+        assertThat(j.get(8).get("name").asText()).isEqualTo("juno-r2-xen-dom0");
+        assertThat(j.get(8).get("xen").asText()).isEqualTo("dom0 1:1 4.11");
         assertThat(j.get(0).get("devices")).hasSize(6);
     }
 

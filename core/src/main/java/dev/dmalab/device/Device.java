@@ -1,5 +1,6 @@
 package dev.dmalab.device;
 
+import dev.dmalab.iommuhw.IommuContext;
 import dev.dmalab.util.Bits;
 
 /**
@@ -41,6 +42,8 @@ public final class Device {
     private boolean dmaUsesIoTlb;
     private int hardwareAddressBits = 64;
     private boolean dmaIommu;
+    private IommuContext iommuContext;
+    private boolean untrusted;
 
     public Device(String name, BusType bus) {
         if (name == null || name.isEmpty()) {
@@ -292,5 +295,26 @@ public final class Device {
     @Override
     public String toString() {
         return name;
+    }
+
+    /** The device's context in the IOMMU it sits behind ({@code dev->iommu}), or null when there is none. */
+    public IommuContext iommuContext() {
+        return iommuContext;
+    }
+
+    public void setIommuContext(IommuContext iommuContext) {
+        this.iommuContext = iommuContext;
+    }
+
+    /**
+     * {@code dev_is_untrusted(dev)}: a PCI device behind an external-facing port ({@code pci_dev->untrusted}); dma-iommu
+     * bounces its sub-granule buffers through swiotlb so it cannot see neighbouring data.
+     */
+    public boolean untrusted() {
+        return untrusted;
+    }
+
+    public void setUntrusted(boolean untrusted) {
+        this.untrusted = untrusted;
     }
 }

@@ -187,7 +187,7 @@ public final class DmaDirect implements DirectBackend {
      * BIDIRECTIONAL buffer of a non-coherent device whose kmalloc size class is not a multiple of {@code
      * ARCH_DMA_MINALIGN} could share a cache line with other data, so it is bounced.
      */
-    boolean kmallocNeedsBounce(Device dev, long size, Direction dir) {
+    public boolean kmallocNeedsBounce(Device dev, long size, Direction dir) {
         if (!arch.bounceUnalignedKmalloc() || dev.dmaCoherent() || dir == Direction.TO_DEVICE) {
             return false;
         }

@@ -19,6 +19,7 @@ public final class ScatterList {
     private final long[] dmaAddress;
     private final int[] dmaLength;
     private int nents;
+    private boolean swiotlbMapped;
 
     public ScatterList(int capacity) {
         if (capacity < 1) {
@@ -43,6 +44,7 @@ public final class ScatterList {
     /** {@code sg_init_table}: clears the list. */
     public ScatterList clear() {
         nents = 0;
+        swiotlbMapped = false;
         Arrays.fill(dmaAddress, 0);
         Arrays.fill(dmaLength, 0);
         return this;
@@ -102,5 +104,17 @@ public final class ScatterList {
     public void setDma(int i, long address, int len) {
         dmaAddress[i] = address;
         dmaLength[i] = len;
+    }
+
+    /**
+     * {@code sg_dma_mark_swiotlb} / {@code sg_dma_is_swiotlb} (6.x): dma-iommu mapped this list entry by entry through
+     * swiotlb bounce buffers (an untrusted device), so its unmap and syncs must go entry by entry too.
+     */
+    public boolean swiotlbMapped() {
+        return swiotlbMapped;
+    }
+
+    public void setSwiotlbMapped(boolean mapped) {
+        this.swiotlbMapped = mapped;
     }
 }

@@ -12,7 +12,8 @@ import java.util.Map;
  */
 public final class KernelCmdline {
     /** Parameters the model acts on. */
-    public static final List<String> INTERPRETED = List.of("swiotlb");
+    public static final List<String> INTERPRETED =
+            List.of("swiotlb", "iommu", "iommu.strict", "iommu.passthrough", "iommu.forcedac", "intel_iommu");
 
     private final String text;
     private final Map<String, String> params = new LinkedHashMap<>();

@@ -21,6 +21,9 @@ import dev.dmalab.dma.DmaMapOps;
 import dev.dmalab.dma.DmaParams;
 import dev.dmalab.hypervisor.Domain;
 import dev.dmalab.hypervisor.Xen;
+import dev.dmalab.iommu.DmaIommu;
+import dev.dmalab.iommu.TimerModel;
+import dev.dmalab.iommuhw.IommuUnit;
 import dev.dmalab.kernel.ArchKind;
 import dev.dmalab.kernel.CpuMemory;
 import dev.dmalab.kernel.Feature;
@@ -88,6 +91,8 @@ public final class Machine {
     private XenDmaSetup xenSetup;
     private XenGnttab gnttab;
     private DmaMapOps nativeOps;
+    private DmaIommu iommu;
+    private int nextIommuGroup;
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, BusMaster> busMasters = new LinkedHashMap<>();
 
@@ -202,6 +207,7 @@ public final class Machine {
                 arch.setDefaultOps(sw.mem().defpool() != null ? swOps : direct);
             }
         }
+        bootIommu();
         if (arch instanceof Arm32 a32) {
             long maxPfn = map.maxPfn();
             a32.installArmDmaOps(
@@ -410,6 +416,164 @@ public final class Machine {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // IOMMU
+
+    /**
+     * The IOMMU's initialisation ({@code intel_iommu_init} / {@code arm_smmu_device_probe}, {@code
+     * iommu_subsys_init}): whether it is on, the default domain type from the command line over the build's default,
+     * and dma-iommu wired into the DMA API. Nothing happens for a profile without an IOMMU; its parameters are then
+     * reported as having no effect.
+     */
+    private void bootIommu() {
+        PlatformProfile.IommuSpec spec = profile.iommu();
+        if (spec == null) {
+            for (String key :
+                    new String[] {"iommu", "iommu.strict", "iommu.passthrough", "iommu.forcedac", "intel_iommu"}) {
+                if (cmdline.get(key) != null) {
+                    kernel.printk().info("dmalab: " + key + "= has no effect: " + profile.name() + " has no IOMMU");
+                }
+            }
+            return;
+        }
+        IommuMode mode = iommuMode(spec, cmdline);
+        boolean vtd = spec.kind().equals("intel-vtd");
+        if (mode == null) {
+            kernel.printk().info(vtd ? "DMAR: IOMMU disabled" : "arm-smmu-v3: disabled");
+            return;
+        }
+        DmaIommu.DomainType type = mode.type();
+        if (vtd) {
+            kernel.printk().info("DMAR: IOMMU enabled");
+            kernel.printk().info("DMAR: Host address width " + spec.addressBits());
+        }
+        String viaCmdline = " (set via kernel command line)";
+        kernel.printk()
+                .info("iommu: Default domain type: "
+                        + (type == DmaIommu.DomainType.IDENTITY ? "Passthrough" : "Translated")
+                        + (mode.typeFromCmdline() ? viaCmdline : ""));
+        if (type != DmaIommu.DomainType.IDENTITY) {
+            kernel.printk()
+                    .info("iommu: DMA domain TLB invalidation policy: "
+                            + (type == DmaIommu.DomainType.DMA ? "strict" : "lazy") + " mode"
+                            + (mode.policyFromCmdline() ? viaCmdline : ""));
+        }
+        boolean forcedac = mode.forcedac();
+        List<DmaIommu.ReservedRegion> windows = new ArrayList<>();
+        for (PlatformProfile.Range w : spec.hostBridgeWindows()) {
+            windows.add(new DmaIommu.ReservedRegion(w.start(), w.size(), DmaIommu.ReservedType.RESERVED));
+        }
+        IommuUnit unit = new IommuUnit(spec.name(), spec.granuleShift(), spec.addressBits(), kernel.clock());
+        this.iommu = new DmaIommu(
+                kernel,
+                cpu,
+                arch,
+                swiotlb,
+                direct,
+                memory,
+                unit,
+                new DmaIommu.Config(type, forcedac, TimerModel.parse(spec.flushTimer()), List.copyOf(windows)));
+        dma.setIommuBackend(iommu);
+        for (PlatformProfile.GroupSpec g : spec.groups()) {
+            nextIommuGroup = Math.max(nextIommuGroup, g.id() + 1);
+        }
+    }
+
+    /**
+     * What the IOMMU of a profile does under a command line: its default domain type and whether DMA addresses are
+     * forced above 32 bits.
+     *
+     * @param typeFromCmdline {@code iommu=pt|nopt} or {@code iommu.passthrough=} chose the type
+     * @param policyFromCmdline {@code iommu.strict=} chose strict or lazy
+     */
+    public record IommuMode(
+            DmaIommu.DomainType type, boolean typeFromCmdline, boolean policyFromCmdline, boolean forcedac) {
+        /** "strict", "lazy", "passthrough" or "blocked", as {@code dmalab platforms} shows it. */
+        public String label() {
+            return switch (type) {
+                case DMA -> "strict";
+                case DMA_FQ -> "lazy";
+                case IDENTITY -> "passthrough";
+                case BLOCKED -> "blocked";
+            };
+        }
+    }
+
+    /**
+     * The IOMMU's mode on {@code cmdline} ({@code intel_iommu=on|off}, {@code iommu=off|pt|nopt}, {@code
+     * iommu.passthrough=}, {@code iommu.strict=}, {@code iommu.forcedac=}) over the build's defaults; null when the
+     * IOMMU is off.
+     */
+    public static IommuMode iommuMode(PlatformProfile.IommuSpec spec, KernelCmdline cmdline) {
+        boolean vtd = spec.kind().equals("intel-vtd");
+        boolean on = spec.enabledByDefault();
+        String intel = cmdline.get("intel_iommu");
+        if (vtd && intel != null) {
+            for (String opt : intel.split(",")) {
+                if (opt.equals("on")) {
+                    on = true;
+                } else if (opt.equals("off")) {
+                    on = false;
+                }
+            }
+        }
+        String iommuParam = cmdline.get("iommu");
+        List<String> x86Iommu = iommuParam == null ? List.of() : List.of(iommuParam.split(","));
+        if (x86Iommu.contains("off") || !on) {
+            return null;
+        }
+        DmaIommu.DomainType type =
+                switch (spec.defaultDomain()) {
+                    case "strict" -> DmaIommu.DomainType.DMA;
+                    case "identity" -> DmaIommu.DomainType.IDENTITY;
+                    default -> DmaIommu.DomainType.DMA_FQ;
+                };
+        boolean typeFromCmdline = false;
+        if (x86Iommu.contains("pt") || truthy(cmdline.get("iommu.passthrough"))) {
+            type = DmaIommu.DomainType.IDENTITY;
+            typeFromCmdline = true;
+        } else if (x86Iommu.contains("nopt") || falsy(cmdline.get("iommu.passthrough"))) {
+            type = spec.defaultDomain().equals("strict") ? DmaIommu.DomainType.DMA : DmaIommu.DomainType.DMA_FQ;
+            typeFromCmdline = true;
+        }
+        boolean policyFromCmdline = false;
+        String strict = cmdline.get("iommu.strict");
+        if (type != DmaIommu.DomainType.IDENTITY && strict != null) {
+            type = truthy(strict) ? DmaIommu.DomainType.DMA : DmaIommu.DomainType.DMA_FQ;
+            policyFromCmdline = true;
+        }
+        return new IommuMode(type, typeFromCmdline, policyFromCmdline, truthy(cmdline.get("iommu.forcedac")));
+    }
+
+    private static boolean truthy(String v) {
+        return v != null && (v.equals("1") || v.equalsIgnoreCase("y") || v.equalsIgnoreCase("on") || v.isEmpty());
+    }
+
+    private static boolean falsy(String v) {
+        return v != null && (v.equals("0") || v.equalsIgnoreCase("n") || v.equalsIgnoreCase("off"));
+    }
+
+    /** Puts {@code dev} behind the IOMMU in its group ({@code iommu_probe_device}). */
+    private void probeIommu(Device dev) {
+        PlatformProfile.IommuSpec spec = profile.iommu();
+        PlatformProfile.GroupSpec g = spec.groupOf(dev.name());
+        int group;
+        List<PlatformProfile.ReservedSpec> resv;
+        if (g != null) {
+            group = g.id();
+            resv = g.reserved();
+        } else {
+            group = nextIommuGroup++;
+            resv = spec.defaultReserved();
+        }
+        List<DmaIommu.ReservedRegion> regions = new ArrayList<>();
+        for (PlatformProfile.ReservedSpec r : resv) {
+            regions.add(new DmaIommu.ReservedRegion(r.start(), r.size(), DmaIommu.ReservedType.parse(r.type())));
+        }
+        iommu.probe(dev, group, regions);
+        kernel.printk().info(dev.bus().kernelName() + " " + dev.name() + ": Adding to iommu group " + group);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Xen
 
     /** The host's memory map: machine RAM and Xen's reservations, with the platform's MMIO. */
@@ -578,6 +742,9 @@ public final class Machine {
             xenSetup.setup(dev, arch.nativeOpsFor(dev, coherent, nativeOps));
         }
         swiotlb.attach(dev);
+        if (iommu != null) {
+            probeIommu(dev);
+        }
         if (spec.coherentPool() != null) {
             PlatformProfile.PoolSpec p = spec.coherentPool();
             long va = addressSpace.vmapContiguous(p.phys(), p.size(), MemAttr.NORMAL_NC);
@@ -712,6 +879,11 @@ public final class Machine {
     /** Dom0, or null for a native machine. */
     public Domain dom0() {
         return dom0;
+    }
+
+    /** dma-iommu with its IOMMU, or null when the machine has none (or it is off). */
+    public DmaIommu iommu() {
+        return iommu;
     }
 
     /** swiotlb-xen's ops, or null for a native machine. */

@@ -21,6 +21,7 @@ import java.util.Map;
  * @param swiotlbDefault the profile's {@code swiotlb:} slots/areas/force as the {@code swiotlb=} parameter value
  *     they stand for ("" when none); a {@code swiotlb=} on the command line replaces it
  * @param xen the Xen hypervisor the kernel runs on as dom0, or null for a native machine
+ * @param iommu the IOMMU every device sits behind, or null for none
  * @param lines the source line of each field path that boot may still reject
  */
 public record PlatformProfile(
@@ -44,6 +45,7 @@ public record PlatformProfile(
         boolean lpae,
         List<DeviceSpec> devices,
         XenSpec xen,
+        IommuSpec iommu,
         Map<String, Integer> lines) {
 
     /** A physical range of the profile. */
@@ -118,6 +120,66 @@ public record PlatformProfile(
     /** A guest domain: its id, name and memory (its frames come from the top of Xen's heap). */
     public record DomUSpec(int id, String name, long memoryBytes) {}
 
+    /**
+     * The IOMMU of the machine. Every device sits behind it; a device no group names gets a group of its own with
+     * the {@code defaultReserved} regions.
+     *
+     * @param kind {@code intel-vtd} or {@code arm-smmu-v3}
+     * @param name the unit's name in faults ("dmar0", "smmu3.0")
+     * @param addressBits the input address width of its domains (VT-d AGAW: 39 on QEMU's default q35)
+     * @param granuleShift the smallest page size as a shift: 12, or 14/16 for SMMU 16K/64K granules
+     * @param enabledByDefault whether the IOMMU is on without a command-line switch ({@code intel_iommu=on})
+     * @param defaultDomain the build's default domain type: {@code lazy}, {@code strict} or {@code identity}
+     *     ({@code CONFIG_IOMMU_DEFAULT_DMA_LAZY} / {@code _DMA_STRICT} / {@code _PASSTHROUGH}); the command line wins
+     * @param flushTimer the flush-queue timer model ({@code fixed}, {@code jiffies:HZ}, {@code late:HZ:MS:SEED})
+     * @param hostBridgeWindows the PCI host bridge's memory windows, reserved in each PCI device's domain
+     * @param groups the IOMMU groups with their devices and reserved regions
+     * @param defaultReserved the reserved regions of a group the profile does not list
+     */
+    public record IommuSpec(
+            String kind,
+            String name,
+            int addressBits,
+            int granuleShift,
+            boolean enabledByDefault,
+            String defaultDomain,
+            String flushTimer,
+            List<Range> hostBridgeWindows,
+            List<GroupSpec> groups,
+            List<ReservedSpec> defaultReserved) {
+
+        /** The group {@code device} belongs to, or null. */
+        public GroupSpec groupOf(String device) {
+            for (GroupSpec g : groups) {
+                if (g.devices().contains(device)) {
+                    return g;
+                }
+            }
+            return null;
+        }
+
+        /** This spec with other windows, groups or address width (a traced machine's own). */
+        public IommuSpec refined(int newAddressBits, List<Range> newWindows, List<GroupSpec> newGroups) {
+            return new IommuSpec(
+                    kind,
+                    name,
+                    newAddressBits,
+                    granuleShift,
+                    enabledByDefault,
+                    defaultDomain,
+                    flushTimer,
+                    List.copyOf(newWindows),
+                    List.copyOf(newGroups),
+                    defaultReserved);
+        }
+    }
+
+    /** An IOMMU group: its number, devices in probe order, and reserved regions (sysfs {@code reserved_regions}). */
+    public record GroupSpec(int id, List<String> devices, List<ReservedSpec> reserved) {}
+
+    /** A reserved region: {@code type} is direct, direct-relaxable, reserved, msi or msi-sw. */
+    public record ReservedSpec(long start, long size, String type) {}
+
     /** Whether the kernel runs as a Xen dom0. */
     public boolean isXenDom0() {
         return xen != null;
@@ -160,6 +222,34 @@ public record PlatformProfile(
                 lpae,
                 List.copyOf(newDevices),
                 xen,
+                iommu,
+                lines);
+    }
+
+    /** This profile with another IOMMU description (a traced machine's groups and windows). */
+    public PlatformProfile withIommu(IommuSpec newIommu) {
+        return new PlatformProfile(
+                name,
+                description,
+                file,
+                arch,
+                pageSize,
+                cpus,
+                possibleCpus,
+                hardwareName,
+                ram,
+                reserved,
+                mmio,
+                zoneDmaLimit,
+                cache,
+                defaultKernel,
+                cmdline,
+                swiotlbBase,
+                swiotlbDefault,
+                lpae,
+                devices,
+                xen,
+                newIommu,
                 lines);
     }
 

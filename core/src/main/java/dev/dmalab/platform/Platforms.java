@@ -11,6 +11,9 @@ public final class Platforms {
     /** Built-in profiles, in the order {@code dmalab platforms} lists them. */
     public static final List<String> BUILT_IN = List.of(
             "x86-q35",
+            "x86-q35-vtd",
+            "x86-q35-vtd-lazy",
+            "x86-q35-vtd-pt",
             "arm64-virt",
             "arm64-noncoherent",
             "rpi4",

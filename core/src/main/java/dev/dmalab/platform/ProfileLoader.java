@@ -123,7 +123,8 @@ public final class ProfileLoader {
                 "cache",
                 "swiotlb",
                 "devices",
-                "xen");
+                "xen",
+                "iommu");
         Map<String, Integer> lines = new HashMap<>();
 
         String name = root.string("name");
@@ -248,6 +249,10 @@ public final class ProfileLoader {
             }
         }
         PlatformProfile.XenSpec xen = root.has("xen") ? xen(root.get("xen"), arch, ram, pageSize, lines) : null;
+        PlatformProfile.IommuSpec iommu = root.has("iommu") ? iommu(root.get("iommu"), arch, lines) : null;
+        if (iommu != null && xen != null) {
+            throw root.get("iommu").error("an IOMMU under a Xen dom0 is Xen's, not dom0's: not modelled");
+        }
         return new PlatformProfile(
                 name,
                 description,
@@ -269,7 +274,118 @@ public final class ProfileLoader {
                 lpae,
                 List.copyOf(devices),
                 xen,
+                iommu,
                 Map.copyOf(lines));
+    }
+
+    /** The {@code iommu:} section. */
+    private static PlatformProfile.IommuSpec iommu(YamlNode x, ArchKind arch, Map<String, Integer> lines) {
+        x.checkKeys(
+                "kind",
+                "name",
+                "address_bits",
+                "granule",
+                "enabled_by_default",
+                "default_domain",
+                "flush_timer",
+                "host_bridge_windows",
+                "groups",
+                "default_reserved");
+        String kind = x.string("kind");
+        if (!kind.equals("intel-vtd") && !kind.equals("arm-smmu-v3")) {
+            throw x.get("kind").error("expected intel-vtd or arm-smmu-v3, got " + kind);
+        }
+        if (kind.equals("intel-vtd") != (arch == ArchKind.X86_64)) {
+            throw x.get("kind").error(kind + " does not exist on " + arch.kernelName());
+        }
+        int bits = x.integer("address_bits", 48, 32, 64);
+        long granule = x.size("granule", 4096);
+        int shift;
+        if (granule == 4096) {
+            shift = 12;
+        } else if ((granule == 16384 || granule == 65536) && kind.equals("arm-smmu-v3")) {
+            shift = granule == 16384 ? 14 : 16;
+        } else {
+            throw x.get("granule")
+                    .error(
+                            kind.equals("intel-vtd")
+                                    ? "VT-d has a 4K granule only"
+                                    : "expected 4K, 16K or 64K, got "
+                                            + x.get("granule").text());
+        }
+        String dflt = x.string("default_domain", "lazy");
+        if (!dflt.equals("lazy") && !dflt.equals("strict") && !dflt.equals("identity")) {
+            throw x.get("default_domain").error("expected lazy, strict or identity, got " + dflt);
+        }
+        String timer = x.string("flush_timer", "jiffies:250");
+        if (x.has("flush_timer")) {
+            try {
+                dev.dmalab.iommu.TimerModel.parse(timer);
+            } catch (IllegalArgumentException e) {
+                throw x.get("flush_timer").error(e.getMessage());
+            }
+        }
+        List<PlatformProfile.Range> windows =
+                x.has("host_bridge_windows") ? ranges(x.get("host_bridge_windows"), false) : List.of();
+        List<PlatformProfile.GroupSpec> groups = new ArrayList<>();
+        Set<Integer> ids = new HashSet<>();
+        Set<String> grouped = new HashSet<>();
+        if (x.has("groups")) {
+            for (YamlNode g : x.get("groups").elements()) {
+                g.checkKeys("id", "devices", "reserved");
+                int id = g.integer("id", 0, 0, 1 << 20);
+                if (!ids.add(id)) {
+                    throw g.get("id").error("duplicate IOMMU group " + id);
+                }
+                List<String> devs = new ArrayList<>();
+                for (YamlNode d : g.get("devices").elements()) {
+                    String n = d.text();
+                    if (!grouped.add(n)) {
+                        throw d.error("device " + n + " is in two IOMMU groups");
+                    }
+                    devs.add(n);
+                }
+                if (devs.isEmpty()) {
+                    throw g.get("devices").error("a group needs at least one device");
+                }
+                List<PlatformProfile.ReservedSpec> resv = g.has("reserved") ? reserved(g.get("reserved")) : List.of();
+                groups.add(new PlatformProfile.GroupSpec(id, List.copyOf(devs), resv));
+            }
+        }
+        List<PlatformProfile.ReservedSpec> dfltResv =
+                x.has("default_reserved") ? reserved(x.get("default_reserved")) : List.of();
+        lines.put("iommu", x.line());
+        return new PlatformProfile.IommuSpec(
+                kind,
+                x.string("name", kind.equals("intel-vtd") ? "dmar0" : "smmu3.0"),
+                bits,
+                shift,
+                x.bool("enabled_by_default", kind.equals("arm-smmu-v3")),
+                dflt,
+                timer,
+                windows,
+                List.copyOf(groups),
+                dfltResv);
+    }
+
+    private static List<PlatformProfile.ReservedSpec> reserved(YamlNode list) {
+        List<PlatformProfile.ReservedSpec> out = new ArrayList<>();
+        for (YamlNode r : list.elements()) {
+            r.checkKeys("start", "size", "type");
+            long start = r.size("start");
+            long size = r.size("size");
+            if (size <= 0 || start < 0 || start + size < start) {
+                throw r.error("a reserved region needs a positive size inside the 63-bit address space");
+            }
+            String type = r.string("type", "reserved");
+            try {
+                dev.dmalab.iommu.DmaIommu.ReservedType.parse(type);
+            } catch (IllegalArgumentException e) {
+                throw r.get("type").error(e.getMessage());
+            }
+            out.add(new PlatformProfile.ReservedSpec(start, size, type));
+        }
+        return List.copyOf(out);
     }
 
     /** The {@code xen:} section: the hypervisor under a dom0 profile. */

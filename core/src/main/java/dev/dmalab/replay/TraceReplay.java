@@ -3,7 +3,9 @@ package dev.dmalab.replay;
 import dev.dmalab.device.Device;
 import dev.dmalab.dma.DmaAddress;
 import dev.dmalab.dma.DmaAttrs;
+import dev.dmalab.dma.DmaParams;
 import dev.dmalab.dma.ScatterList;
+import dev.dmalab.iommu.DmaIommu;
 import dev.dmalab.platform.InputException;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.swiotlb.IoTlbMem;
@@ -459,15 +461,18 @@ public final class TraceReplay {
                     && u.device().equals(m.device())
                     && u.phys().length == n
                     && Arrays.equals(u.phys(), 0, m.phys().length, m.phys(), 0, m.phys().length)) {
+                rec.fullPhys = u.phys();
+                truncatedFromUnmap++;
+                if (m.ents() < m.nents()) {
+                    return; // merged: the lengths follow from the printed outputs (mergedInputLengths)
+                }
                 long page = open.pageSize;
                 for (int k = 0; k < n; k++) {
                     len[k] = k < m.sizes().length && m.ents() == m.nents()
                             ? m.sizes()[k]
                             : page - (u.phys()[k] & (page - 1));
                 }
-                rec.fullPhys = u.phys();
                 rec.fullLen = len;
-                truncatedFromUnmap++;
                 return;
             }
         }
@@ -522,6 +527,60 @@ public final class TraceReplay {
                     model,
                     List.copyOf(contextLines(r))));
         }
+    }
+
+    /** A coherent allocation whose IOVA the model got wrong: listed with the streaming mismatches (open-loop). */
+    private void coherentMiss(TraceRecord r, TraceEvent.Alloc a, long model, Model which) {
+        if (which == open && mismatches.size() < MAX_MISMATCHES) {
+            mismatches.add(new Mismatch(
+                    r.line(),
+                    a.device(),
+                    "dma_alloc",
+                    Bits.hex0x(a.dmaAddr()),
+                    model == Bits.U64_MAX ? "failed" : Bits.hex0x(model),
+                    List.copyOf(contextLines(r))));
+        }
+    }
+
+    /**
+     * The input lengths of a {@code dma_map_sg} whose entries the kernel merged ({@code ents < nents}): the trace
+     * prints the inputs' physical addresses and the merged outputs' lengths, not the inputs' lengths. Inputs of a
+     * merged list are granule-aligned (validated-iova §9), so the outputs partition them into consecutive groups; a
+     * group ends where the next input would have overrun {@code maxSegLen}. Groups are filled left to right, each
+     * with as many inputs as it can hold when every input but its first is one page and its first is long enough to
+     * have broken the merge with the group before ({@code > maxSegLen - previous}); the first absorbs the rest of the
+     * group's bytes. The IOVA size and every output address and length then follow from the kernel's own merge rules;
+     * only how the bytes split among the inputs of one output is a reconstruction.
+     *
+     * @return the lengths, or null if no such split exists (the caller then falls back to whole pages)
+     */
+    static long[] mergedInputLengths(long[] phys, long[] outSizes, long pageSize, long maxSegLen) {
+        int n = phys.length;
+        int ents = outSizes.length;
+        if (ents == 0 || ents > n) {
+            return null;
+        }
+        long[] len = new long[n];
+        int next = 0;
+        for (int k = 0; k < ents; k++) {
+            long size = outSizes[k];
+            long first = k == 0 ? pageSize : Math.max(pageSize, maxSegLen - outSizes[k - 1] + pageSize);
+            if (size < first || size % pageSize != 0) {
+                first = size; // cannot be forced: one input carries the group
+            }
+            long most = 1 + (size - first) / pageSize;
+            long left = n - next - (ents - k - 1); // inputs this group may take, leaving one for each later group
+            int take = (int) (k == ents - 1 ? left : Math.min(most, left));
+            if (take < 1 || take > most) {
+                return null;
+            }
+            len[next] = size - (long) (take - 1) * pageSize;
+            for (int t = 1; t < take; t++) {
+                len[next + t] = pageSize;
+            }
+            next += take;
+        }
+        return next == n ? len : null;
     }
 
     /** A context line as reports quote it: at most 200 characters. */
@@ -665,6 +724,8 @@ public final class TraceReplay {
         private long coherentFrees;
         private long freesWithoutAlloc;
         private long nullFrees;
+        private long coherentCompared;
+        private long coherentExact;
         private long peakSwiotlb;
         private long adoptFailures;
 
@@ -680,6 +741,8 @@ public final class TraceReplay {
             final HashMap<Long, Page> pages = new HashMap<>();
             final List<Sg> sgs = new ArrayList<>();
             final HashMap<Long, Integer> coherent = new HashMap<>();
+            /** Behind an IOMMU: the model's own coherent buffers by the kernel's handle, oldest first. */
+            final HashMap<Long, List<long[]>> iommuCoherent = new HashMap<>();
 
             Dev(Device device) {
                 this.device = device;
@@ -705,6 +768,7 @@ public final class TraceReplay {
             final int nents;
             final int ents;
             final long[] phys;
+            boolean fromRcache;
 
             SgResult(ScatterList list, int nents, int ents, long[] phys) {
                 this.list = list;
@@ -764,6 +828,11 @@ public final class TraceReplay {
             }
         }
 
+        /** Whether {@code dev} maps through the model's dma-iommu. */
+        private boolean viaIommu(Device dev) {
+            return m.iommu() != null && dev.dmaIommu();
+        }
+
         Device device(TraceRecord r, String name, long bouncedMask) {
             return dev(r, name, bouncedMask).device;
         }
@@ -810,17 +879,26 @@ public final class TraceReplay {
                     dma = m.dma().mapPageAttrs(dev, page, mp.phys() - page, mp.size(), mp.dir(), mp.attrs());
                 }
                 noteMap(r, mp.device(), mp.size(), dma == Bits.U64_MAX);
-                return new long[] {dma};
+                return new long[] {dma, viaIommu(dev) && m.iommu().lastFromRcache(dev) ? 1 : 0};
             }
             if (e instanceof TraceEvent.MapSg sg) {
                 Device dev = dev(r, sg.device(), 0).device;
                 long[] phys = rec.fullPhys != null ? rec.fullPhys : sg.phys();
                 int n = phys.length;
+                long[] merged = rec.fullLen == null && sg.ents() < sg.nents() && n == sg.nents()
+                        ? mergedInputLengths(
+                                phys,
+                                sg.sizes(),
+                                pageSize,
+                                dev.maxSegmentSize() == 0 ? DmaParams.DEFAULT_MAX_SEGMENT_SIZE : dev.maxSegmentSize())
+                        : null;
                 ScatterList list = new ScatterList(n);
                 for (int i = 0; i < n; i++) {
                     long len;
                     if (rec.fullLen != null) {
                         len = rec.fullLen[i];
+                    } else if (merged != null) {
+                        len = merged[i];
                     } else if (i < sg.sizes().length && sg.ents() == sg.nents()) {
                         len = sg.sizes()[i];
                     } else {
@@ -834,7 +912,9 @@ public final class TraceReplay {
                     total += s;
                 }
                 noteMap(r, sg.device(), total, ents <= 0);
-                return new SgResult(list, n, ents, rec.fullPhys != null ? rec.fullPhys : sg.phys());
+                SgResult res = new SgResult(list, n, ents, rec.fullPhys != null ? rec.fullPhys : sg.phys());
+                res.fromRcache = viaIommu(dev) && m.iommu().lastFromRcache(dev);
+                return res;
             }
             if (e instanceof TraceEvent.MapSgErr sg) {
                 Device dev = dev(r, sg.device(), 0).device;
@@ -876,7 +956,7 @@ public final class TraceReplay {
                 failuresKernelMade++;
             }
             if (adopt && model != k.dmaAddr()) {
-                model = adoptPage(d, k, model);
+                model = viaIommu(d.device) ? adoptIommuPage(d, k, model, res[1] != 0) : adoptPage(d, k, model);
             }
             if (kernelFailed) {
                 if (model != Bits.U64_MAX) {
@@ -923,6 +1003,40 @@ public final class TraceReplay {
             return k.dmaAddr();
         }
 
+        /**
+         * One-step behind an IOMMU: take the model's IOVA back as if it had never been allocated, then map again with
+         * the kernel's IOVA forced; if the model holds that space otherwise (an inversion) it holds nothing.
+         */
+        private long adoptIommuPage(Dev d, TraceEvent.Map k, long model, boolean fromRcache) {
+            DmaIommu io = m.iommu();
+            if (model != Bits.U64_MAX) {
+                io.undo(d.device, model, k.size(), fromRcache);
+            }
+            if (k.dmaAddr() == Bits.U64_MAX) {
+                return Bits.U64_MAX;
+            }
+            io.forceNextIova(d.device, k.dmaAddr());
+            long page = k.phys() & -pageSize;
+            long again = k.resource()
+                    ? m.dma().mapResource(d.device, k.phys(), k.size(), k.dir(), k.attrs())
+                    : m.dma()
+                            .mapPageAttrs(
+                                    d.device,
+                                    page,
+                                    k.phys() - page,
+                                    k.size(),
+                                    k.dir(),
+                                    k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            if (again != k.dmaAddr()) {
+                adoptFailures++;
+                if (again != Bits.U64_MAX) {
+                    io.undo(d.device, again, k.size(), false);
+                }
+                return Bits.U64_MAX;
+            }
+            return again;
+        }
+
         private void unmapModel(Device dev, long model, long size, TraceEvent.Map k, boolean resource) {
             if (resource) {
                 m.dma().unmapResource(dev, model, size, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
@@ -937,7 +1051,7 @@ public final class TraceReplay {
                 failuresKernelMade++;
             }
             if (adopt && !res.matches(k)) {
-                res = adoptSg(d, k, res);
+                res = viaIommu(d.device) ? adoptIommuSg(d, k, res) : adoptSg(d, k, res);
             }
             d.sgs.add(new Sg(r.line(), res.phys, res.phys.length < k.nents(), k.nents(), k.dmaAddrs(), k.sizes(), res));
         }
@@ -960,6 +1074,33 @@ public final class TraceReplay {
                 }
             }
             return new SgResult(list, list.nents(), k.ents(), res.phys);
+        }
+
+        /** One-step behind an IOMMU: the sg list's IOVA range taken back, the list mapped again at the kernel's. */
+        private SgResult adoptIommuSg(Dev d, TraceEvent.MapSg k, SgResult res) {
+            DmaIommu io = m.iommu();
+            if (res.ents > 0) {
+                long start = res.list.dmaAddress(0);
+                long end = start;
+                for (int i = 0; i < res.ents; i++) {
+                    end = res.list.dmaAddress(i) + res.list.dmaLength(i);
+                }
+                io.undo(d.device, start, end - start, res.fromRcache);
+            }
+            ScatterList list = new ScatterList(res.phys.length);
+            for (int i = 0; i < res.phys.length; i++) {
+                list.addPhys(res.phys[i], res.list.length(i), pageSize);
+            }
+            int ents = 0;
+            if (k.ents() > 0 && k.dmaAddrs().length > 0) {
+                io.forceNextIova(d.device, k.dmaAddrs()[0]);
+                ents = m.dma().mapSgAttrs(d.device, list, list.nents(), k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
+            }
+            SgResult again = new SgResult(list, list.nents(), ents, res.phys);
+            if (!again.matches(k)) {
+                adoptFailures++;
+            }
+            return again;
         }
 
         /** {@code dma_map_sg_err}: the kernel holds nothing, so whatever the model mapped goes back. */
@@ -1078,6 +1219,43 @@ public final class TraceReplay {
             Dev d = dev(r, a.device(), 0);
             coherentAllocs++;
             d.coherent.merge(a.dmaAddr(), 1, Integer::sum);
+            if (!a.pages() && viaIommu(d.device)) {
+                allocThroughIommu(r, d, a);
+            }
+        }
+
+        /**
+         * Behind an IOMMU a coherent buffer's IOVA comes from the same allocator as the streaming mappings': the
+         * model allocates it too (its own pages; the trace does not print the kernel's) and compares the handle.
+         */
+        private void allocThroughIommu(TraceRecord r, Dev d, TraceEvent.Alloc a) {
+            DmaIommu io = m.iommu();
+            long[] h = new long[1];
+            long va = m.dma().allocAttrs(d.device, a.size(), h, a.gfp(), a.attrs());
+            long handle = va == 0 ? Bits.U64_MAX : h[0];
+            coherentCompared++;
+            if (handle == a.dmaAddr()) {
+                coherentExact++;
+            } else {
+                coherentMiss(r, a, handle, this);
+                if (adopt) {
+                    if (va != 0) {
+                        io.undo(d.device, handle, a.size(), io.lastFromRcache(d.device));
+                        io.releaseCoherentPages(va);
+                    }
+                    io.forceNextIova(d.device, a.dmaAddr());
+                    va = m.dma().allocAttrs(d.device, a.size(), h, a.gfp(), a.attrs());
+                    handle = va == 0 ? Bits.U64_MAX : h[0];
+                    if (handle != a.dmaAddr()) {
+                        adoptFailures++;
+                    }
+                }
+            }
+            if (va != 0) {
+                d.iommuCoherent
+                        .computeIfAbsent(a.dmaAddr(), x -> new ArrayList<>())
+                        .add(new long[] {va, handle});
+            }
         }
 
         void free(TraceEvent.Free f) {
@@ -1087,6 +1265,16 @@ public final class TraceReplay {
             }
             coherentFrees++;
             Dev d = devs.get(f.device());
+            if (d != null && !f.pages()) {
+                List<long[]> mine = d.iommuCoherent.get(f.dmaAddr());
+                if (mine != null) {
+                    long[] c = mine.remove(0);
+                    if (mine.isEmpty()) {
+                        d.iommuCoherent.remove(f.dmaAddr());
+                    }
+                    m.dma().freeAttrs(d.device, f.size(), c[0], c[1], f.attrs());
+                }
+            }
             Integer n = d == null ? null : d.coherent.get(f.dmaAddr());
             if (n == null) {
                 freesWithoutAlloc++;
@@ -1218,6 +1406,16 @@ public final class TraceReplay {
 
         public long nullFrees() {
             return nullFrees;
+        }
+
+        /** Coherent allocations whose IOVA the model made and compared (devices behind an IOMMU). */
+        public long coherentCompared() {
+            return coherentCompared;
+        }
+
+        /** Of {@link #coherentCompared}, those where the model's handle equals the kernel's. */
+        public long coherentExact() {
+            return coherentExact;
         }
 
         /** Peak used swiotlb slots of the default pool. */

@@ -6,7 +6,7 @@
  * {@link dev.dmalab.replay.PoolSizer} finds the smallest swiotlb pool that holds the trace, and {@link
  * dev.dmalab.replay.PoolBase} derives a pool base the kernel did not print (validated-swiotlb.md §2).
  *
- * <p>May use: {@code trace}, {@code platform}, {@code direct}, {@code swiotlb}, {@code arch}, {@code dma},
+ * <p>May use: {@code trace}, {@code platform}, {@code iommu}, {@code direct}, {@code swiotlb}, {@code arch}, {@code dma},
  * {@code kernel}, {@code device}, {@code cache}, {@code memory}, {@code util}.
  */
 package dev.dmalab.replay;

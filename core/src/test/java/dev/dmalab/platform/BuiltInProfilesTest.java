@@ -302,7 +302,7 @@ class BuiltInProfilesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Platforms.load("nope"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown platform 'nope'")
-                .hasMessageContaining("x86-q35, arm64-virt, arm64-noncoherent, rpi4");
+                .hasMessageContaining("x86-q35, x86-q35-vtd, x86-q35-vtd-lazy, x86-q35-vtd-pt, arm64-virt");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Platforms.load("/no/such/dir/p.yaml"))
                 .isExactlyInstanceOf(InputException.class)
                 .hasMessage("/no/such/dir/p.yaml: no such profile file");

@@ -50,8 +50,15 @@ class WorkloadOutcomeTest {
     }
 
     /** Platforms whose every device snoops the CPU caches and reaches all RAM (no bounce on the default path). */
-    static final List<String> COHERENT_NO_BOUNCE =
-            List.of("x86-q35", "arm64-virt", "juno-r2", "juno-r2-xen-dom0", "arm64-virt-xen-dom0");
+    static final List<String> COHERENT_NO_BOUNCE = List.of(
+            "x86-q35",
+            "x86-q35-vtd",
+            "x86-q35-vtd-lazy",
+            "x86-q35-vtd-pt",
+            "arm64-virt",
+            "juno-r2",
+            "juno-r2-xen-dom0",
+            "arm64-virt-xen-dom0");
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("platformsAndKernels")
