@@ -2,6 +2,7 @@ package dev.dmalab.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dmalab.iommu.DmaIommu;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.platform.InputException;
 import dev.dmalab.platform.Machine;
@@ -267,9 +268,32 @@ final class ReplayCommand implements Callable<Integer> {
                         + (m.nullFrees() > 0 ? " (+" + m.nullFrees() + " of NULL, ignored)" : ""));
         a.row("  coherent frees without an alloc", m.freesWithoutAlloc());
         a.row("  coherent live at the end", describeCounts(m.coherentLiveByDevice()));
+        if (m.coherentCompared() > 0) {
+            a.row(
+                    "  coherent IOVAs exact",
+                    m.coherentExact() + " of " + m.coherentCompared()
+                            + (r.oneStepModel() != null
+                                    ? " (one-step " + r.oneStepModel().coherentExact() + ")"
+                                    : ""));
+        }
         Machine mm = m.machine();
         long slots = mm.swiotlb().defaultMem().nslabs();
         a.row("  swiotlb peak", slots == 0 ? "no pool" : m.peakSwiotlbSlots() + " of " + slots + " slots");
+        DmaIommu io = mm.iommu();
+        if (io != null) {
+            a.row("  iommu", iommuSummary(io));
+            a.row("  iommu faults", io.hardware().faults().size());
+            a.row(
+                    "  iommu exposure after unmap",
+                    io.exposureMaxNs() == 0
+                            ? "none (strict invalidation)"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "max %.1f us, mean %.1f us over %,d unmaps",
+                                    io.exposureMaxNs() / 1e3,
+                                    io.exposureTotalNs() / 1e3 / Math.max(1, io.exposureCount()),
+                                    io.exposureCount()));
+        }
         o.print(a);
         TraceReplay.Failure f = m.firstFailure();
         if (f != null) {
@@ -299,6 +323,27 @@ final class ReplayCommand implements Callable<Integer> {
             o.println();
             o.println("smallest swiotlb pool without a failure: none needed (nothing was bounced)");
         }
+    }
+
+    /** The IOMMU in one line: unit, domain types, IOVA allocations from the rcache and the tree, flushes. */
+    static String iommuSummary(DmaIommu io) {
+        long hits = 0;
+        long tree = 0;
+        long flushes = 0;
+        java.util.TreeSet<String> types = new java.util.TreeSet<>();
+        for (DmaIommu.Domain d : io.domains()) {
+            types.add(d.type().sysfs());
+            if (d.iovad() != null) {
+                hits += d.iovad().rcacheHits();
+                tree += d.iovad().treeAllocs();
+            }
+            if (d.flushQueue() != null) {
+                flushes += d.flushQueue().flushes();
+            }
+        }
+        return io.hardware().name() + ", " + io.domains().size() + " domains (" + String.join(", ", types)
+                + "), IOVAs: " + hits + " from the rcache, " + tree + " from the tree"
+                + (flushes > 0 ? ", " + flushes + " flush-queue flushes" : "");
     }
 
     /** One row per event type or device: mappings, and how many each model got exactly. */
@@ -427,6 +472,34 @@ final class ReplayCommand implements Callable<Integer> {
         c.put("freesWithoutAlloc", m.freesWithoutAlloc());
         ObjectNode cl = c.putObject("liveAtEnd");
         m.coherentLiveByDevice().forEach(cl::put);
+        c.put("iovaCompared", m.coherentCompared());
+        c.put("iovaExact", m.coherentExact());
+        DmaIommu io = m.machine().iommu();
+        if (io != null) {
+            ObjectNode im = o.putObject("iommu");
+            im.put("summary", iommuSummary(io));
+            im.put("faults", io.hardware().faults().size());
+            im.put("staleAccesses", io.hardware().staleAccesses());
+            im.put("unmaps", io.exposureCount());
+            im.put("exposureMaxNs", io.exposureMaxNs());
+            im.put("exposureTotalNs", io.exposureTotalNs());
+            ArrayNode doms = im.putArray("domains");
+            for (DmaIommu.Domain d : io.domains()) {
+                ObjectNode dn = doms.addObject();
+                dn.put("group", d.group());
+                dn.put("type", d.type().sysfs());
+                ArrayNode dd = dn.putArray("devices");
+                d.devices().forEach(dd::add);
+                if (d.iovad() != null) {
+                    dn.put("rcacheHits", d.iovad().rcacheHits());
+                    dn.put("treeAllocs", d.iovad().treeAllocs());
+                    dn.put("allocFailures", d.iovad().allocFailures());
+                }
+                if (d.flushQueue() != null) {
+                    dn.put("flushes", d.flushQueue().flushes());
+                }
+            }
+        }
         ObjectNode sw = o.putObject("swiotlb");
         sw.put("slots", m.machine().swiotlb().defaultMem().nslabs());
         sw.put("peakSlots", m.peakSwiotlbSlots());

@@ -63,10 +63,13 @@ import java.util.TreeMap;
  *
  * <h2>Worked example</h2>
  *
- * A fresh domain with {@code start_pfn = 1} and no reservations: a 1-granule allocation under 4 GiB takes pfn
- * {@code 0xfffff} (IOVA {@code 0xfffff000}); a 23-granule one is rounded to 32 and aligned to 32: pfn {@code
- * 0xfffe0} (the next 32-aligned slot below {@code 0xfffff}). Freeing the first (1 granule) puts pfn {@code 0xfffff}
- * in class 0's {@code loaded}; the next 1-granule allocation gets it back from there without touching the tree.
+ * A fresh domain with {@code start_pfn = 1} and no reservations, limit 4 GiB (exclusive pfn {@code 0x100000}): a
+ * 1-granule allocation starts at the anchor, {@code high = 0x100000}, candidate {@code 0xfffff}, nothing below:
+ * pfn {@code 0xfffff} (IOVA {@code 0xfffff000}). A 23-granule one is rounded to 32 and aligned to 32: from the
+ * cached node {@code 0xfffff}, candidate {@code (0xfffff - 32) & ~31 = 0xfffc0}: pfn {@code 0xfffc0}. Had it come
+ * first, it would have taken {@code 0xfffe0} — the AHCI domain's first coherent buffer in the VT-d capture ({@code
+ * dma_addr=fffe0000 size=91392}). Freeing the 1-granule range puts pfn {@code 0xfffff} on class 0's {@code loaded}
+ * magazine; the next 1-granule allocation gets it back from there without touching the tree.
  *
  * <h2>Implementation notes</h2>
  *

@@ -32,7 +32,11 @@ public final class MachineFiles {
             int areasLine,
             int cpus,
             int cpusLine,
-            String xenVersion) {
+            String xenVersion,
+            List<PlatformProfile.Range> hostBridgeWindows,
+            int windowsLine,
+            int iommuAddressBits,
+            int iommuAddressBitsLine) {
         /** Slots of the printed pool, or -1 ({@code swiotlb_print_info} prints {@code start-end} with the end exclusive). */
         public long swiotlbNslabs() {
             return swiotlbStart < 0 ? -1 : (swiotlbEnd - swiotlbStart) >>> 11;
@@ -113,6 +117,9 @@ public final class MachineFiles {
     private static final Pattern AREAS = Pattern.compile("software IO TLB: area num (\\d+)\\.");
     private static final Pattern SMP = Pattern.compile("smp: Brought up \\d+ nodes?, (\\d+) CPUs?");
     private static final Pattern XEN = Pattern.compile("Xen (\\d+\\.\\d+) support found");
+    private static final Pattern ROOT_MEM = Pattern.compile(
+            "pci_bus [0-9a-fA-F:]+: root bus resource \\[mem (0x[0-9a-fA-F]+)-(0x[0-9a-fA-F]+)( window)?\\]");
+    private static final Pattern DMAR_WIDTH = Pattern.compile("DMAR: Host address width (\\d+)");
 
     /** Reads the DMA-relevant lines of a kernel log ({@code dmesg}, with or without timestamps). */
     public static Dmesg dmesg(String file, String text) {
@@ -124,6 +131,10 @@ public final class MachineFiles {
         int cpus = -1;
         int cpusLine = 0;
         String xen = null;
+        List<PlatformProfile.Range> windows = new ArrayList<>();
+        int windowsLine = 0;
+        int width = -1;
+        int widthLine = 0;
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
@@ -152,9 +163,41 @@ public final class MachineFiles {
             m = XEN.matcher(line);
             if (m.find() && xen == null) {
                 xen = m.group(1);
+                continue;
+            }
+            m = ROOT_MEM.matcher(line);
+            if (m.find()) {
+                long ws = hex(file, i + 1, m.group(1));
+                long we = hex(file, i + 1, m.group(2));
+                if (we < ws) {
+                    throw new InputException(file, i + 1, null, "root bus resource ends before it starts");
+                }
+                windows.add(new PlatformProfile.Range(ws, we - ws + 1, "root bus resource"));
+                windowsLine = windowsLine == 0 ? i + 1 : windowsLine;
+                continue;
+            }
+            m = DMAR_WIDTH.matcher(line);
+            if (m.find() && width < 0) {
+                width = count(file, i + 1, m.group(1));
+                if (width < 32 || width > 64) {
+                    throw new InputException(file, i + 1, null, "host address width " + width + " is not 32..64");
+                }
+                widthLine = i + 1;
             }
         }
-        return new Dmesg(start, end, swLine, areas, areasLine, cpus, cpusLine, xen);
+        return new Dmesg(
+                start,
+                end,
+                swLine,
+                areas,
+                areasLine,
+                cpus,
+                cpusLine,
+                xen,
+                List.copyOf(windows),
+                windowsLine,
+                width,
+                widthLine);
     }
 
     private static long hex(String file, int line, String v) {

@@ -35,6 +35,33 @@ import java.util.function.Supplier;
  * Nothing here knows particular capture files: every rule reads the kernel's own output.
  */
 public final class ReplaySetup {
+    /**
+     * The IOMMU of the traced machine: the host bridge's memory windows ({@code root bus resource [mem ...]}) and the
+     * input address width ({@code DMAR: Host address width}) from its log when it printed them, else the profile's.
+     */
+    private static PlatformProfile.IommuSpec refineIommu(
+            PlatformProfile base, MachineFiles.Dmesg log, FileText dmesg, List<Source> src) {
+        PlatformProfile.IommuSpec spec = base.iommu();
+        List<PlatformProfile.Range> windows = spec.hostBridgeWindows();
+        int bits = spec.addressBits();
+        if (log != null && !log.hostBridgeWindows().isEmpty()) {
+            windows = log.hostBridgeWindows();
+            src.add(new Source(
+                    "host bridge windows",
+                    windows.size() + " reserved in every PCI domain",
+                    dmesg.name() + ":" + log.windowsLine()));
+        } else {
+            src.add(new Source("host bridge windows", windows.size() + " reserved in every PCI domain", base.file()));
+        }
+        if (log != null && log.iommuAddressBits() > 0) {
+            bits = log.iommuAddressBits();
+            src.add(new Source("iommu address width", bits + " bits", dmesg.name() + ":" + log.iommuAddressBitsLine()));
+        } else {
+            src.add(new Source("iommu address width", bits + " bits", base.file()));
+        }
+        return spec.refined(bits, windows, spec.groups());
+    }
+
     /** Where one parameter of the replayed machine came from. */
     public record Source(String parameter, String value, String from) {}
 
@@ -111,15 +138,17 @@ public final class ReplaySetup {
             cmdFrom = cmdline.name();
         }
         KernelCmdline kc = KernelCmdline.parse(cmd).append(whatIf);
-        for (String key : new String[] {"swiotlb", "iommu", "iommu.strict", "intel_iommu", "iommu.forcedac"}) {
+        for (String key :
+                new String[] {"swiotlb", "iommu", "iommu.strict", "iommu.passthrough", "intel_iommu", "iommu.forcedac"
+                }) {
             String v = kc.get(key);
             if (v == null) {
                 continue;
             }
             boolean fromWhatIf = KernelCmdline.parse(whatIf).get(key) != null;
             String from = fromWhatIf ? "what-if" : cmdFrom;
-            if (!KernelCmdline.INTERPRETED.contains(key)) {
-                from += " (not modelled on this platform: no IOMMU model)";
+            if (!key.equals("swiotlb") && base.iommu() == null) {
+                from += " (no effect: " + base.name() + " has no IOMMU)";
             }
             src.add(new Source(key, v, from));
         }
@@ -181,6 +210,18 @@ public final class ReplaySetup {
         }
 
         PlatformProfile refined = base.refined(ram, reserved, mmio, cpus, possible, devs);
+        if (base.iommu() != null) {
+            refined = refined.withIommu(refineIommu(base, log, dmesg, src));
+            Machine.IommuMode mode = Machine.iommuMode(refined.iommu(), kc);
+            src.add(new Source(
+                    "iommu",
+                    refined.iommu().kind() + " " + (mode == null ? "off" : mode.label())
+                            + (mode != null && mode.forcedac() ? ", forcedac" : ""),
+                    "the command line over " + base.file() + "'s default ("
+                            + refined.iommu().defaultDomain() + ")"));
+            src.add(new Source(
+                    "iommu groups", refined.iommu().groups().size() + " with their reserved regions", base.file()));
+        }
         Machine.BootOptions opts = Machine.BootOptions.DEFAULT.withCmdline(cmd + " " + whatIf);
         boolean whatIfPool = KernelCmdline.parse(whatIf).get("swiotlb") != null;
         Machine probe = Machine.boot(refined, version, opts);

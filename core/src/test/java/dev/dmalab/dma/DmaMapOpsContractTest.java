@@ -136,6 +136,23 @@ class DmaMapOpsContractTest {
         return e.page(Zone.DMA32);
     }
 
+    /**
+     * dma-iommu refuses a device whose {@code min_align_mask} exceeds the granule ("Unsupported alignment
+     * constraint"): the one way its map fails without exhausting the IOVA space.
+     */
+    private static long unalignable(Env e) {
+        e.dev.setDmaParms(e.dev.maxSegmentSize(), e.dev.segmentBoundaryMask(), 0x1fff);
+        return e.page(Zone.DMA32);
+    }
+
+    /** The physical address bus address {@code dma} reaches: through the IOMMU's tables when there is one. */
+    private static long toPhys(Env e, long dma) {
+        if (e.m.iommu() != null && e.m.iommu().domainOf(e.dev) != null) {
+            return e.m.iommu().domainOf(e.dev).table().iovaToPhys(dma);
+        }
+        return DmaAddress.dmaToPhys(e.dev, dma);
+    }
+
     static Stream<Case> cases() {
         List<Case> out = new ArrayList<>();
         for (KernelVersion v : DIRECT_VERSIONS) {
@@ -164,6 +181,21 @@ class DmaMapOpsContractTest {
             Machine m = TestMachines.boot("x86-q35", KernelVersion.V6_12, "swiotlb=force");
             Device dev = m.device("0000:00:04.0");
             return new Env(m, dev, m.direct(), List.of(Zone.DMA32), List.of(true), DmaMapOpsContractTest::narrowViaApi);
+        }));
+        for (String[] p : new String[][] {{"x86-q35-vtd", "strict"}, {"x86-q35-vtd-lazy", "lazy"}}) {
+            out.add(new Case("dma-iommu 6.12 " + p[0] + " e1000e (" + p[1] + ")", () -> {
+                Machine m = TestMachines.boot(p[0], KernelVersion.V6_12);
+                Device dev = m.device("0000:00:04.0");
+                assertThat(dev.dmaIommu()).as("use_dma_iommu").isTrue();
+                return new Env(
+                        m, dev, m.iommu(), List.of(Zone.DMA32), List.of(false), DmaMapOpsContractTest::unalignable);
+            }));
+        }
+        out.add(new Case("iommu_dma_ops 5.4 x86-q35-vtd e1000", () -> {
+            Machine m = TestMachines.boot("x86-q35-vtd", KernelVersion.V5_4);
+            Device dev = m.device("0000:00:05.0");
+            assertThat(dev.dmaOps()).as("5.x: dev->dma_ops = &iommu_dma_ops").isSameAs(m.iommu());
+            return new Env(m, dev, m.iommu(), List.of(Zone.DMA32), List.of(false), DmaMapOpsContractTest::unalignable);
         }));
         out.add(new Case("dma_direct_ops 4.20 x86-q35 e1000", () -> {
             Machine m = TestMachines.boot("x86-q35", KernelVersion.V4_20);
@@ -412,14 +444,16 @@ class DmaMapOpsContractTest {
         long va = e.ops.alloc(e.dev, size, handle, Gfp.GFP_KERNEL, 0);
         assertThat(va).isNotZero();
         long firstHandle = handle[0];
+        long phys = toPhys(e, firstHandle);
         e.ops.free(e.dev, size, va, firstHandle, 0);
         assertThat(e.m.memory().pages().totalFreePages()).isEqualTo(freeBefore);
 
         // Leave dirty junk in the CPU cache over those pages (their cacheable alias), then allocate them again.
-        long phys = DmaAddress.dmaToPhys(e.dev, firstHandle);
         cpuWritePhys(e.m, phys, TestMachines.filled((int) size, 0xa5));
         va = e.ops.alloc(e.dev, size, handle, Gfp.GFP_KERNEL, 0);
-        assertThat(handle[0]).as("the allocator hands the same pages back").isEqualTo(firstHandle);
+        assertThat(toPhys(e, handle[0]))
+                .as("the allocator hands the same pages back")
+                .isEqualTo(phys);
 
         byte[] zeros = new byte[(int) size];
         assertThat(cpuRead(e.m, va, (int) size)).isEqualTo(zeros);
@@ -499,6 +533,13 @@ class DmaMapOpsContractTest {
     }
 
     private static void assertBounce(Env e, int zoneIndex, long page, long dma) {
+        if (e.m.iommu() != null && e.m.iommu().domainOf(e.dev) != null) {
+            assertThat(dma).as("an IOVA, not the physical address").isNotEqualTo(page + OFF);
+            assertThat(toPhys(e, dma))
+                    .as("the IOMMU translates it to the buffer")
+                    .isEqualTo(page + OFF);
+            return;
+        }
         long direct = DmaAddress.physToDma(e.dev, page + OFF);
         if (e.bounces.get(zoneIndex)) {
             assertThat(dma).as("bounced through swiotlb").isNotEqualTo(direct);
