@@ -60,4 +60,15 @@ class HotPathAllocationTest {
     void nonCoherentArm64WithCacheMaintenanceAllocatesNothing() {
         assertThat(bytesPerPair("arm64-noncoherent", "", "ff0e0000.ethernet")).isZero();
     }
+
+    @Test
+    void iommuStrictMapSyncUnmapAllocatesNothing() {
+        assertThat(bytesPerPair("x86-q35-vtd", "", "0000:00:03.0")).isZero();
+    }
+
+    @Test
+    void iommuLazyMapSyncUnmapAllocatesNothing() {
+        // the flush queue fills every 255 unmaps, flushes the domain and frees into the rcache
+        assertThat(bytesPerPair("x86-q35-vtd-lazy", "", "0000:00:03.0")).isZero();
+    }
 }

@@ -30,6 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code swiotlbPair}: the same machine booted with {@code swiotlb=force} (64 MiB pool) or {@code
  *       swiotlb=128,force} (256 KiB): every map bounces the 4 KiB (real bytes) into a slot and the unmap frees it
  *       (TO_DEVICE: no copy back).
+ *   <li>{@code iommuPair}: x86-q35-vtd (strict) and x86-q35-vtd-lazy, the same device behind VT-d: an IOVA from the
+ *       rcache, page-table entries set and cleared, the IOTLB invalidated (strict) or the IOVA queued (lazy).
  *   <li>{@code copy4k}: {@code System.arraycopy} of 4096 bytes between the same two arrays (both stay in L1).
  *   <li>{@code copy4kCycling}: the same copy into the next of as many 4 KiB arrays as the pool holds: what the bounce
  *       copy alone costs when, as in the kernel, each map writes the next slot of the pool.
@@ -54,10 +56,12 @@ public class MapUnmapBench {
         long page;
 
         void boot(String cmdline) {
+            boot("x86-q35", cmdline);
+        }
+
+        void boot(String platform, String cmdline) {
             Machine m = Machine.boot(
-                    Platforms.builtIn("x86-q35"),
-                    KernelVersion.V6_12,
-                    Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+                    Platforms.builtIn(platform), KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
             dma = m.dma();
             dev = m.device("0000:00:03.0");
             page = m.allocKernelPages(0, Zone.NORMAL);
@@ -92,6 +96,21 @@ public class MapUnmapBench {
         @Setup(Level.Trial)
         public void setup() {
             boot(cmdline);
+        }
+    }
+
+    /**
+     * The dma-iommu path on the q35 + VT-d model: strict (the IOVA back to the rcache and a page-selective IOTLB
+     * invalidation per unmap) and lazy (the IOVA queued; every 255 unmaps the flush queue is full, the domain's IOTLB
+     * is flushed and the batch goes back to the rcache).
+     */
+    public static class Iommu extends Path {
+        @Param({"x86-q35-vtd", "x86-q35-vtd-lazy"})
+        public String platform;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            boot(platform, "");
         }
     }
 
@@ -133,6 +152,13 @@ public class MapUnmapBench {
 
     @Benchmark
     public long swiotlbPair(Bounce s) {
+        long addr = s.dma.mapPageAttrs(s.dev, s.page, 0, 4096, Direction.TO_DEVICE, 0);
+        s.dma.unmapPageAttrs(s.dev, addr, 4096, Direction.TO_DEVICE, 0);
+        return addr;
+    }
+
+    @Benchmark
+    public long iommuPair(Iommu s) {
         long addr = s.dma.mapPageAttrs(s.dev, s.page, 0, 4096, Direction.TO_DEVICE, 0);
         s.dma.unmapPageAttrs(s.dev, addr, 4096, Direction.TO_DEVICE, 0);
         return addr;

@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Keeps the README's tour true: every {@code $ ./dmalab ...} command in a fenced block is run in-process and its
- * pasted output compared with what this version prints. A block may be abridged with a line {@code ...}: the lines
- * before it must then be the first lines of the output. {@code | head -N} takes the first N lines; a {@code --trace}
+ * pasted output compared with what this version prints. A block may be abridged with lines {@code ...}: the runs of
+ * lines between them must appear in the output in order, each contiguous; lines before the first {@code ...} are the
+ * output's first lines, lines after the last one its last lines. {@code | head -N} takes the first N lines; a {@code --trace}
  * file goes to a temporary folder; {@code testdata/} paths are the repository's; a command naming a file the
  * repository does not have (an example of bad input) is skipped.
  */
@@ -94,13 +95,45 @@ class ReadmeTest {
             actual = actual.subList(0, head);
         }
         List<String> shown = ex.output();
-        int cut = shown.indexOf("...");
-        if (cut >= 0) {
-            assertThat(actual)
-                    .as(ex.toString())
-                    .startsWith(shown.subList(0, cut).toArray(String[]::new));
-        } else {
+        if (!shown.contains("...")) {
             assertThat(actual).as(ex.toString()).containsExactlyElementsOf(shown);
+            return;
+        }
+        // Abridged: the runs of lines between "..." appear in order, contiguous; a block that does not start (end)
+        // with "..." must start (end) where the output does.
+        List<List<String>> runs = new ArrayList<>();
+        List<String> run = new ArrayList<>();
+        for (String line : shown) {
+            if (line.equals("...")) {
+                runs.add(run);
+                run = new ArrayList<>();
+            } else {
+                run.add(line);
+            }
+        }
+        runs.add(run);
+        int at = 0;
+        for (int k = 0; k < runs.size(); k++) {
+            List<String> want = runs.get(k);
+            if (want.isEmpty()) {
+                continue;
+            }
+            int found = -1;
+            for (int i = at; i + want.size() <= actual.size() && found < 0; i++) {
+                if (actual.subList(i, i + want.size()).equals(want)) {
+                    found = i;
+                }
+                if (k == 0) {
+                    break; // the first run is anchored at the start
+                }
+            }
+            assertThat(found)
+                    .as(ex + ": lines " + want + " in order in " + actual)
+                    .isGreaterThanOrEqualTo(0);
+            at = found + want.size();
+            if (k == runs.size() - 1) {
+                assertThat(at).as(ex + ": the block ends where the output does").isEqualTo(actual.size());
+            }
         }
     }
 }

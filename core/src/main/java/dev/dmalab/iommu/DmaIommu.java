@@ -233,6 +233,7 @@ public final class DmaIommu implements DmaMapOps {
     private final IommuUnit hw;
     private final Config config;
     private final Map<Integer, Domain> domains = new LinkedHashMap<>();
+    private Domain[] domainArray = new Domain[0];
     private final Map<Device, DevState> states = new IdentityHashMap<>();
     private final Map<Long, long[]> coherentBlocks = new HashMap<>();
     private final List<Exposure> exposures = new ArrayList<>();
@@ -293,6 +294,7 @@ public final class DmaIommu implements DmaMapOps {
         if (d == null) {
             d = new Domain(group, config.defaultType(), reserved);
             domains.put(group, d);
+            domainArray = domains.values().toArray(new Domain[0]);
         }
         d.devices.add(dev.name());
         IommuContext ctx = hw.context(dev.name());
@@ -373,7 +375,7 @@ public final class DmaIommu implements DmaMapOps {
             Domain next = null;
             long due = Long.MAX_VALUE;
             boolean fqFirst = false;
-            for (Domain d : domains.values()) {
+            for (Domain d : domainArray) {
                 if (d.fq != null && d.fq.timerDueNs() < due) {
                     due = d.fq.timerDueNs();
                     next = d;

@@ -40,7 +40,7 @@ public final class FlushQueue {
     private final long[] counter;
     private final long[] queuedNs;
     private final int[] head;
-    private long[] flushNs = new long[64];
+    private final long[] coveredNs;
     private int timerCpu;
     private final int[] tail;
     private final int cpus;
@@ -62,6 +62,7 @@ public final class FlushQueue {
         this.pages = new long[cpus * SIZE];
         this.counter = new long[cpus * SIZE];
         this.queuedNs = new long[cpus * SIZE];
+        this.coveredNs = new long[cpus * SIZE];
         this.head = new int[cpus];
         this.tail = new int[cpus];
     }
@@ -83,19 +84,23 @@ public final class FlushQueue {
             if (counter[i] >= finishCnt) {
                 break;
             }
-            // the entry's count is the start count when it was queued: the flush of that number covered it
-            owner.free(pfn[i], pages[i], queuedNs[i], flushNs[(int) counter[i]], freeOnCpu);
+            owner.free(pfn[i], pages[i], queuedNs[i], coveredNs[i], freeOnCpu);
             head[cpu] = (head[cpu] + 1) & MASK;
         }
     }
 
     /** {@code fq_flush_iotlb}, completing at {@code nowNs}. */
     private void flushIotlb(long nowNs) {
-        if (startCnt == flushNs.length) {
-            flushNs = java.util.Arrays.copyOf(flushNs, flushNs.length * 2);
-        }
-        flushNs[(int) startCnt] = nowNs;
         startCnt++;
+        // every entry queued so far is covered by this flush: the end of its exposure
+        for (int c = 0; c < cpus; c++) {
+            for (int h = head[c]; h != tail[c]; h = (h + 1) & MASK) {
+                int i = c * SIZE + h;
+                if (coveredNs[i] < 0) {
+                    coveredNs[i] = nowNs;
+                }
+            }
+        }
         owner.flushIotlbAll();
         finishCnt++;
         flushes++;
@@ -115,6 +120,7 @@ public final class FlushQueue {
         pages[i] = npages;
         counter[i] = startCnt;
         queuedNs[i] = nowNs;
+        coveredNs[i] = -1;
         if (!timerOn) {
             timerOn = true;
             timerCpu = cpu;
