@@ -77,7 +77,7 @@ public final class FlushQueue {
     }
 
     /** {@code fq_ring_free_locked}: frees the covered entries of {@code cpu}'s ring, oldest first. */
-    private void ringFree(int cpu, int freeOnCpu, long nowNs) {
+    private void ringFree(int cpu, int freeOnCpu) {
         int base = cpu * SIZE;
         while (head[cpu] != tail[cpu]) {
             int i = base + head[cpu];
@@ -108,11 +108,11 @@ public final class FlushQueue {
 
     /** {@code queue_iova}: defers the free of {@code pages} granules at {@code iovaPfn}, unmapped on {@code cpu}. */
     public void queue(long iovaPfn, long npages, int cpu, long nowNs) {
-        ringFree(cpu, cpu, nowNs);
+        ringFree(cpu, cpu);
         if (full(cpu)) {
             fullFlushes++;
             flushIotlb(nowNs);
-            ringFree(cpu, cpu, nowNs);
+            ringFree(cpu, cpu);
         }
         int i = cpu * SIZE + tail[cpu];
         tail[cpu] = (tail[cpu] + 1) & MASK;
@@ -144,7 +144,7 @@ public final class FlushQueue {
         timerFlushes++;
         flushIotlb(now);
         for (int c = 0; c < cpus; c++) {
-            ringFree(c, timerCpu, now);
+            ringFree(c, timerCpu);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.dmalab.iommu;
 
 import dev.dmalab.util.SimClock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -790,7 +791,7 @@ public final class IovaDomain {
         if (index.get(cachedNode.pfnLo) != cachedNode || index.get(cached32Node.pfnLo) != cached32Node) {
             throw new IllegalStateException("a cached node is not in the tree");
         }
-        java.util.HashSet<Long> seen = new java.util.HashSet<>();
+        HashSet<Long> seen = new HashSet<>();
         for (int cls = 0; cls < RANGE_CACHE_MAX_SIZE; cls++) {
             int depot = 0;
             for (Magazine m = rcaches[cls].depot; m != null; m = m.next) {

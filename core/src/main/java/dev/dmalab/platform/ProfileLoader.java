@@ -4,6 +4,8 @@ import dev.dmalab.cache.CacheGeometry;
 import dev.dmalab.cache.SpeculativeFill;
 import dev.dmalab.device.BusType;
 import dev.dmalab.device.DmaRangeMap;
+import dev.dmalab.iommu.DmaIommu;
+import dev.dmalab.iommu.TimerModel;
 import dev.dmalab.kernel.ArchKind;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.memory.PageSize;
@@ -320,7 +322,7 @@ public final class ProfileLoader {
         String timer = x.string("flush_timer", "jiffies:250");
         if (x.has("flush_timer")) {
             try {
-                dev.dmalab.iommu.TimerModel.parse(timer);
+                TimerModel.parse(timer);
             } catch (IllegalArgumentException e) {
                 throw x.get("flush_timer").error(e.getMessage());
             }
@@ -379,7 +381,7 @@ public final class ProfileLoader {
             }
             String type = r.string("type", "reserved");
             try {
-                dev.dmalab.iommu.DmaIommu.ReservedType.parse(type);
+                DmaIommu.ReservedType.parse(type);
             } catch (IllegalArgumentException e) {
                 throw r.get("type").error(e.getMessage());
             }
