@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -330,7 +331,7 @@ final class ReplayCommand implements Callable<Integer> {
         long hits = 0;
         long tree = 0;
         long flushes = 0;
-        java.util.TreeSet<String> types = new java.util.TreeSet<>();
+        TreeSet<String> types = new TreeSet<>();
         for (DmaIommu.Domain d : io.domains()) {
             types.add(d.type().sysfs());
             if (d.iovad() != null) {

@@ -8,6 +8,7 @@ import dev.dmalab.direct.DmaDirect;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAttrs;
 import dev.dmalab.dma.DmaMapOps;
+import dev.dmalab.dma.DmaParams;
 import dev.dmalab.dma.Errno;
 import dev.dmalab.dma.Gfp;
 import dev.dmalab.dma.ScatterList;
@@ -619,7 +620,7 @@ public final class DmaIommu implements DmaMapOps {
         }
         IovaDomain iovad = st.domain.iovad;
         long granule = iovad.granule();
-        long mask = dev.segmentBoundaryMask() == 0 ? Bits.dmaBitMask(32) : dev.segmentBoundaryMask();
+        long mask = DmaParams.segmentBoundary(kernel.version(), dev);
         if (sgScratch.length < nents) {
             sgScratch = new long[Integer.highestOneBit(nents) << 1];
         }
@@ -654,14 +655,13 @@ public final class DmaIommu implements DmaMapOps {
             }
             at += iovaLen[i];
         }
-        return finaliseSg(dev, sg, nents, iova, iovaLen);
+        return finaliseSg(dev, sg, nents, iova, iovaLen, granule, mask);
     }
 
     /** {@code __finalise_sg}: writes the DMA addresses, merging granule-aligned continuations. */
-    private int finaliseSg(Device dev, ScatterList sg, int nents, long dmaAddr, long[] iovaLen) {
-        long segMask = dev.segmentBoundaryMask() == 0 ? Bits.dmaBitMask(32) : dev.segmentBoundaryMask();
-        long maxLen = dev.maxSegmentSize() == 0 ? 65536 : dev.maxSegmentSize();
-        long granule = states.get(dev).domain.iovad.granule();
+    private int finaliseSg(
+            Device dev, ScatterList sg, int nents, long dmaAddr, long[] iovaLen, long granule, long segMask) {
+        long maxLen = DmaParams.maxSegmentSize(dev);
         long curLen = 0;
         int cur = 0;
         int count = 0;
@@ -868,19 +868,13 @@ public final class DmaIommu implements DmaMapOps {
     public void free(Device dev, long size, long cpuAddr, long dmaHandle, long attrs) {
         runDue();
         dmaUnmap(dev, state(dev), dmaHandle, size);
-        long[] block = coherentBlocks.remove(cpuAddr);
-        if (block == null) {
+        if (!releaseCoherentPages(cpuAddr)) {
             kernel.printk()
                     .warnAt(
                             "drivers/iommu/dma-iommu.c __iommu_dma_free",
                             dev.logPrefix() + "free of " + Bits.hex0x(cpuAddr)
                                     + ", which this device did not allocate");
-            return;
         }
-        if (cpu.addressSpace().isVmalloc(cpuAddr)) {
-            cpu.addressSpace().vunmap(cpuAddr);
-        }
-        memory.pages().free(block[0], (int) block[1]);
     }
 
     @Override
@@ -930,15 +924,22 @@ public final class DmaIommu implements DmaMapOps {
         return state(dev).domain.iovad.lastFromRcache();
     }
 
-    /** One-step replay: frees the pages of a coherent buffer whose IOVA {@link #undo} already took back. */
-    public void releaseCoherentPages(long cpuAddr) {
+    /**
+     * {@code __iommu_dma_free}: unmaps the CPU's view of a coherent buffer and frees its pages (its IOVA is already
+     * gone: unmapped by {@link #free}, or taken back by {@link #undo} in one-step replay).
+     *
+     * @return false if {@code cpuAddr} is not a coherent buffer of this IOMMU
+     */
+    public boolean releaseCoherentPages(long cpuAddr) {
         long[] block = coherentBlocks.remove(cpuAddr);
-        if (block != null) {
-            if (cpu.addressSpace().isVmalloc(cpuAddr)) {
-                cpu.addressSpace().vunmap(cpuAddr);
-            }
-            memory.pages().free(block[0], (int) block[1]);
+        if (block == null) {
+            return false;
         }
+        if (cpu.addressSpace().isVmalloc(cpuAddr)) {
+            cpu.addressSpace().vunmap(cpuAddr);
+        }
+        memory.pages().free(block[0], (int) block[1]);
+        return true;
     }
 
     // ---------------------------------------------------------------------------------------------------------

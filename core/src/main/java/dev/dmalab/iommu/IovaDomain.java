@@ -363,15 +363,20 @@ public final class IovaDomain {
             }
             break;
         }
-        Node n = new Node(newPfn, newPfn + size - 1, false);
-        linkAfter(above.prev, n);
+        insert(above.prev, newPfn, size);
+        treeAllocs++;
+        return newPfn;
+    }
+
+    /** Links an allocation above {@code below} and makes it its half's cached node ({@code __cached_rbnode_insert_update}). */
+    private void insert(Node below, long pfn, long size) {
+        Node n = new Node(pfn, pfn + size - 1, false);
+        linkAfter(below, n);
         if (ult(n.pfnHi, dma32bitPfn)) {
             cached32Node = n;
         } else {
             cachedNode = n;
         }
-        treeAllocs++;
-        return newPfn;
     }
 
     /** {@code remove_iova}: the cache update ({@code __cached_rbnode_delete_update}), then the erase. */
@@ -629,13 +634,7 @@ public final class IovaDomain {
                 break;
             }
         }
-        Node n = new Node(pfn, pfn + size - 1, false);
-        linkAfter(below, n);
-        if (ult(n.pfnHi, dma32bitPfn)) {
-            cached32Node = n;
-        } else {
-            cachedNode = n;
-        }
+        insert(below, pfn, size);
         return true;
     }
 

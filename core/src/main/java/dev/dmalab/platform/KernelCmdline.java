@@ -13,7 +13,10 @@ import java.util.Map;
 public final class KernelCmdline {
     /** Parameters the model acts on. */
     public static final List<String> INTERPRETED =
-            List.of("swiotlb", "iommu", "iommu.strict", "iommu.passthrough", "iommu.forcedac", "intel_iommu");
+            List.of("swiotlb", "iommu", "iommu.strict", "iommu.passthrough", "intel_iommu", "iommu.forcedac");
+
+    /** The parameters of {@link #INTERPRETED} that configure the IOMMU (no effect on a machine without one). */
+    public static final List<String> IOMMU_PARAMS = INTERPRETED.subList(1, INTERPRETED.size());
 
     private final String text;
     private final Map<String, String> params = new LinkedHashMap<>();

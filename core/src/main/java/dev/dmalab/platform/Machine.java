@@ -427,8 +427,7 @@ public final class Machine {
     private void bootIommu() {
         PlatformProfile.IommuSpec spec = profile.iommu();
         if (spec == null) {
-            for (String key :
-                    new String[] {"iommu", "iommu.strict", "iommu.passthrough", "iommu.forcedac", "intel_iommu"}) {
+            for (String key : KernelCmdline.IOMMU_PARAMS) {
                 if (cmdline.get(key) != null) {
                     kernel.printk().info("dmalab: " + key + "= has no effect: " + profile.name() + " has no IOMMU");
                 }

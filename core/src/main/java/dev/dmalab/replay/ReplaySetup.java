@@ -138,9 +138,7 @@ public final class ReplaySetup {
             cmdFrom = cmdline.name();
         }
         KernelCmdline kc = KernelCmdline.parse(cmd).append(whatIf);
-        for (String key :
-                new String[] {"swiotlb", "iommu", "iommu.strict", "iommu.passthrough", "intel_iommu", "iommu.forcedac"
-                }) {
+        for (String key : KernelCmdline.INTERPRETED) {
             String v = kc.get(key);
             if (v == null) {
                 continue;

@@ -794,6 +794,15 @@ public final class TraceReplay {
                 return true;
             }
 
+            /** The same input entries in a new, unmapped list (one-step maps them again). */
+            ScatterList freshInputs() {
+                ScatterList fresh = new ScatterList(phys.length);
+                for (int i = 0; i < phys.length; i++) {
+                    fresh.addPhys(phys[i], list.length(i), pageSize);
+                }
+                return fresh;
+            }
+
             String text() {
                 if (ents <= 0) {
                     return "failed (" + ents + ")";
@@ -886,11 +895,7 @@ public final class TraceReplay {
                 long[] phys = rec.fullPhys != null ? rec.fullPhys : sg.phys();
                 int n = phys.length;
                 long[] merged = rec.fullLen == null && sg.ents() < sg.nents() && n == sg.nents()
-                        ? mergedInputLengths(
-                                phys,
-                                sg.sizes(),
-                                pageSize,
-                                dev.maxSegmentSize() == 0 ? DmaParams.DEFAULT_MAX_SEGMENT_SIZE : dev.maxSegmentSize())
+                        ? mergedInputLengths(phys, sg.sizes(), pageSize, DmaParams.maxSegmentSize(dev))
                         : null;
                 ScatterList list = new ScatterList(n);
                 for (int i = 0; i < n; i++) {
@@ -1060,10 +1065,7 @@ public final class TraceReplay {
             if (res.ents > 0) {
                 m.dma().unmapSgAttrs(d.device, res.list, res.nents, k.dir(), k.attrs() | DmaAttrs.SKIP_CPU_SYNC);
             }
-            ScatterList list = new ScatterList(res.phys.length);
-            for (int i = 0; i < res.phys.length; i++) {
-                list.addPhys(res.phys[i], res.list.length(i), pageSize);
-            }
+            ScatterList list = res.freshInputs();
             for (int i = 0; i < k.dmaAddrs().length && i < list.nents(); i++) {
                 list.setDma(i, k.dmaAddrs()[i], (int) k.sizes()[i]);
                 long tlb = DmaAddress.dmaToPhys(d.device, k.dmaAddrs()[i]);
@@ -1087,10 +1089,7 @@ public final class TraceReplay {
                 }
                 io.undo(d.device, start, end - start, res.fromRcache);
             }
-            ScatterList list = new ScatterList(res.phys.length);
-            for (int i = 0; i < res.phys.length; i++) {
-                list.addPhys(res.phys[i], res.list.length(i), pageSize);
-            }
+            ScatterList list = res.freshInputs();
             int ents = 0;
             if (k.ents() > 0 && k.dmaAddrs().length > 0) {
                 io.forceNextIova(d.device, k.dmaAddrs()[0]);
