@@ -10,4 +10,7 @@ public interface CacheObserver {
 
     /** A dirty line of {@code cpu} was invalidated without write-back: the CPU's writes to it are lost. */
     default void onDirtyDiscarded(int cpu, long lineAddr) {}
+
+    /** {@code cpu} loaded the line at {@code lineAddr} from memory (a miss or a speculative fill): its copy is fresh. */
+    default void onFill(int cpu, long lineAddr) {}
 }

@@ -479,6 +479,9 @@ public final class CacheSystem {
         tags[cpu][slot] = line;
         states[cpu][slot] = CLEAN;
         stamps[cpu][slot] = ++tick;
+        if (observer != null) {
+            observer.onFill(cpu, line << lineShift);
+        }
         return slot;
     }
 

@@ -82,6 +82,9 @@ public final class BusMaster {
     /** The device reads {@code len} bytes at {@code busAddr} into {@code dst}. Returns the worst status met. */
     public Status read(long busAddr, byte[] dst, int off, int len) {
         Status worst = Status.OK;
+        if (observer != null) {
+            observer.onDeviceAccessStart(device, false, busAddr, len);
+        }
         while (len > 0) {
             int n = Math.min(len, PIECE - (int) (busAddr & (PIECE - 1)));
             long phys = toPhys(busAddr, false);
@@ -110,6 +113,9 @@ public final class BusMaster {
     /** The device writes {@code src[off..off+len)} at {@code busAddr}. Returns the worst status met. */
     public Status write(long busAddr, byte[] src, int off, int len) {
         Status worst = Status.OK;
+        if (observer != null) {
+            observer.onDeviceAccessStart(device, true, busAddr, len);
+        }
         while (len > 0) {
             int n = Math.min(len, PIECE - (int) (busAddr & (PIECE - 1)));
             long phys = toPhys(busAddr, true);

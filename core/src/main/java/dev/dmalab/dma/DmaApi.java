@@ -242,6 +242,9 @@ public final class DmaApi {
      */
     @KernelFunction(value = "dma_map_single_attrs", inline = true)
     public long mapSingleAttrs(Device dev, long va, long size, Direction dir, long attrs) {
+        if (events.active()) {
+            events.emit(new DmaEvent.MapSingle(events.stamp(), dev, false, va, size, dir));
+        }
         if (kernel.has(Feature.MAP_SINGLE_REJECTS_VMALLOC) && cpu.addressSpace().isVmalloc(va)) {
             kernel.printk()
                     .warnOnce(
@@ -1105,6 +1108,16 @@ public final class DmaApi {
                         : direct.getSgtable(dev, sgt, cpuAddr, dmaAddr, size, attrs);
             }
         };
+    }
+
+    /**
+     * {@code BUS_NOTIFY_UNBOUND_DRIVER} as the DMA layer hears it: the driver core calls this after a driver's
+     * {@code ->remove} and the release of its managed resources.
+     */
+    public void driverUnbound(Device dev, String driverName) {
+        if (events.active()) {
+            events.emit(new DmaEvent.DriverUnbound(events.stamp(), dev, false, driverName));
+        }
     }
 
     /** Writes a {@code tracing_mark_write} marker (what a workload writes to {@code trace_marker}). */

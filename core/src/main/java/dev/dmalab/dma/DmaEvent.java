@@ -137,6 +137,21 @@ public sealed interface DmaEvent {
     /** A {@code dma_mapping_error()} call (not a tracepoint; dma-debug notes it to mark the mapping checked). */
     record MappingErrorCheck(Stamp stamp, Device device, boolean traced, long dmaAddr) implements DmaEvent {}
 
+    /**
+     * {@code dma_map_single_attrs} was called with kernel virtual address {@code va} (not a tracepoint: the hook
+     * where dma-debug's {@code debug_dma_map_single} checks the address). Emitted before the core's own vmalloc
+     * test, so the checker sees the call even when 5.18+ refuses it; the {@link Map} event follows if it maps.
+     */
+    record MapSingle(Stamp stamp, Device device, boolean traced, long va, long size, Direction dir)
+            implements DmaEvent {}
+
+    /**
+     * The driver core unbound {@code driver} from the device ({@code BUS_NOTIFY_UNBOUND_DRIVER}, after {@code
+     * ->remove} and the managed resources): where dma-debug reports the mappings the driver leaked. Not a
+     * tracepoint.
+     */
+    record DriverUnbound(Stamp stamp, Device device, boolean traced, String driver) implements DmaEvent {}
+
     /** {@code tracing_mark_write}: a marker the workload writes into the trace. */
     record Marker(Stamp stamp, Device device, boolean traced, String text) implements DmaEvent {}
 }

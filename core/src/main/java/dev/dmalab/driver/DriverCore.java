@@ -133,6 +133,8 @@ public final class DriverCore {
             return 0;
         }
         drv.remove(dev);
-        return dma.devresReleaseAll(dev);
+        int released = dma.devresReleaseAll(dev);
+        dma.driverUnbound(dev, drv.name());
+        return released;
     }
 }

@@ -19,6 +19,7 @@ public final class CpuMemory {
     private final CacheSystem caches;
     private final ExecContext context;
     private GuestPhysMap guestMap;
+    private CpuAccessObserver accessObserver;
 
     public CpuMemory(KernelAddressSpace addressSpace, CacheSystem caches, ExecContext context) {
         this.addressSpace = addressSpace;
@@ -29,6 +30,11 @@ public final class CpuMemory {
     /** Runs this kernel as a guest whose physical addresses {@code map} translates (Xen dom0). */
     public void setGuestPhysMap(GuestPhysMap map) {
         this.guestMap = map;
+    }
+
+    /** Reports every virtual-address access to {@code observer} (the DMA checker); null detaches. */
+    public void setAccessObserver(CpuAccessObserver observer) {
+        this.accessObserver = observer;
     }
 
     /** The guest-physical map, or null for a native kernel. */
@@ -79,19 +85,35 @@ public final class CpuMemory {
     }
 
     public void read(long va, byte[] dst, int off, int len) {
-        readAt(phys(va, len), dst, off, len, addressSpace.attrOf(va));
+        long pa = phys(va, len);
+        observe(va, pa, len, false);
+        readAt(pa, dst, off, len, addressSpace.attrOf(va));
     }
 
     public void write(long va, byte[] src, int off, int len) {
-        writeAt(phys(va, len), src, off, len, addressSpace.attrOf(va));
+        long pa = phys(va, len);
+        observe(va, pa, len, true);
+        writeAt(pa, src, off, len, addressSpace.attrOf(va));
     }
 
     public void memset(long va, byte value, long len) {
-        fillAt(phys(va, len), value, len, addressSpace.attrOf(va));
+        long pa = phys(va, len);
+        observe(va, pa, len, true);
+        fillAt(pa, value, len, addressSpace.attrOf(va));
     }
 
     public void memcpy(long dstVa, long srcVa, long len) {
-        copyAt(phys(dstVa, len), addressSpace.attrOf(dstVa), phys(srcVa, len), addressSpace.attrOf(srcVa), len);
+        long dst = phys(dstVa, len);
+        long src = phys(srcVa, len);
+        observe(srcVa, src, len, false);
+        observe(dstVa, dst, len, true);
+        copyAt(dst, addressSpace.attrOf(dstVa), src, addressSpace.attrOf(srcVa), len);
+    }
+
+    private void observe(long va, long pa, long len, boolean write) {
+        if (accessObserver != null && len > 0) {
+            accessObserver.onCpuAccess(context.cpu(), va, pa, len, write);
+        }
     }
 
     /** Reads physical memory through the linear map (cacheable). */

@@ -117,6 +117,10 @@ public enum Feature {
     ARM64_CLEAN_ON_MAP("5.19", null, "arm64 map always cleans (no invalidate for FROM_DEVICE)"),
     /** arm64 Oopses print {@code EC = 0x25: DABT (current EL)} instead of {@code Exception class = ...} (5.4). */
     ARM64_OOPS_EC_HEX("5.4", null, "arm64 mem abort decode prints the EC in hex"),
+
+    // ---- dma-debug (kernel/dma/debug.c) ----
+    /** dma-debug reports cache-line tracking's -EEXIST: overlapping device-writable mappings (2b4bbc6231d7). */
+    DMA_DEBUG_EEXIST("5.14", null, "dma-debug warns on overlapping device-writable cache lines (EEXIST)"),
     /** arm64's 52-bit-VA layout: the linear map in the lower half of the kernel VA range (0xffff000000000000). */
     ARM64_FLIPPED_VA("5.4", null, "arm64 linear map at 0xffff000000000000 (VA space flip)"),
     /** arm32 LPAE kernels use dma-direct and swiotlb instead of arm_dma_ops (ad3c7b18c5b3). */

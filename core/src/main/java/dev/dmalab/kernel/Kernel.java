@@ -20,6 +20,7 @@ public final class Kernel {
     private final String hardwareName;
     private final List<Finding> findings = new ArrayList<>();
     private final DmaPathLog paths = new DmaPathLog();
+    private final KernelObjects objects = new KernelObjects();
 
     public Kernel(KernelVersion version, ArchKind arch, int cpus, String hardwareName) {
         this.version = version;
@@ -58,6 +59,11 @@ public final class Kernel {
         return hardwareName;
     }
 
+    /** Live slab objects and task stacks (what else shares a cache line or granule with a mapping). */
+    public KernelObjects objects() {
+        return objects;
+    }
+
     /** The record of which path served each DMA call (off unless enabled). */
     public DmaPathLog paths() {
         return paths;
@@ -90,8 +96,12 @@ public final class Kernel {
         throw new KernelOops(report(OopsReport.Kind.BUG, -1, site));
     }
 
-    private OopsReport report(OopsReport.Kind kind, long fault, String site) {
-        List<String> trace = WALKER.walk(frames -> {
+    /**
+     * The kernel functions on the current call chain, innermost first, as a call trace would print them (the
+     * annotated model frames, without those the modelled version inlines). For checker findings.
+     */
+    public List<String> callChain() {
+        return WALKER.walk(frames -> {
             List<String> names = new ArrayList<>();
             frames.forEach(f -> {
                 KernelFunction kf = annotation(f);
@@ -101,6 +111,10 @@ public final class Kernel {
             });
             return names;
         });
+    }
+
+    private OopsReport report(OopsReport.Kind kind, long fault, String site) {
+        List<String> trace = callChain();
         return new OopsReport(
                 kind,
                 arch,

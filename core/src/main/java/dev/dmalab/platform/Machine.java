@@ -6,6 +6,8 @@ import dev.dmalab.arch.ArmDmaOps;
 import dev.dmalab.cache.CacheGeometry;
 import dev.dmalab.cache.CacheSystem;
 import dev.dmalab.cache.MemAttr;
+import dev.dmalab.check.CheckOptions;
+import dev.dmalab.check.DmaChecker;
 import dev.dmalab.device.BusMaster;
 import dev.dmalab.device.BusType;
 import dev.dmalab.device.Device;
@@ -95,6 +97,7 @@ public final class Machine {
     private int nextIommuGroup;
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, BusMaster> busMasters = new LinkedHashMap<>();
+    private DmaChecker checker;
 
     /**
      * Overrides applied at boot.
@@ -770,7 +773,11 @@ public final class Machine {
                             "coherent DMA mask " + Bits.hex0x(spec.coherentDmaMask()) + " not supported (-EIO)");
         }
         devices.put(dev.name(), dev);
-        busMasters.put(dev.name(), new BusMaster(dev, caches, machineMap));
+        BusMaster bm = new BusMaster(dev, caches, machineMap);
+        if (checker != null) {
+            bm.setObserver(checker);
+        }
+        busMasters.put(dev.name(), bm);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -846,6 +853,32 @@ public final class Machine {
                     + String.join(", ", devices.keySet()) + ")");
         }
         return d;
+    }
+
+    /**
+     * Attaches the DMA sanitizer: it listens to the DMA API events, to every CPU access drivers make, to every
+     * device access and to the caches, from now on. One checker per machine.
+     *
+     * @throws IllegalStateException if a checker is already attached
+     */
+    public DmaChecker attachChecker(CheckOptions options) {
+        if (checker != null) {
+            throw new IllegalStateException("a checker is already attached");
+        }
+        checker = new DmaChecker(
+                kernel, caches, cpu, kernel.objects(), caches.geometry().lineBytes(), options);
+        events.addListener(checker);
+        cpu.setAccessObserver(checker);
+        caches.setObserver(checker);
+        for (BusMaster bm : busMasters.values()) {
+            bm.setObserver(checker);
+        }
+        return checker;
+    }
+
+    /** The attached checker, or null. */
+    public DmaChecker checker() {
+        return checker;
     }
 
     /** The bus-master engine of {@code dev}. */

@@ -1,5 +1,6 @@
 package dev.dmalab.scenario;
 
+import dev.dmalab.check.DmaFinding;
 import dev.dmalab.kernel.OopsReport;
 import java.util.List;
 import java.util.SortedMap;
@@ -10,7 +11,11 @@ import java.util.SortedMap;
  * @param failures what went wrong, one plain sentence each (empty when ok)
  * @param counters named counts (maps, bytes bounced, stale bytes, ...), sorted by name
  * @param oops the crash report when the outcome is {@link Outcome#OOPS}, else null
- * @param findings what the model's checks reported (each also makes the outcome {@link Outcome#FAILED})
+ * @param findings what the model's checks reported, one line each (each also makes the outcome {@link
+ *     Outcome#FAILED}): the kernel-side checks first, then the DMA checker's
+ * @param checks the DMA checker's findings in full (empty when no checker was attached)
+ * @param checksSuppressed dma-debug errors the checker counted but did not report (past {@code num_errors} or
+ *     filtered out)
  */
 public record RunResult(
         String workload,
@@ -21,4 +26,12 @@ public record RunResult(
         List<String> failures,
         SortedMap<String, Long> counters,
         OopsReport oops,
-        List<String> findings) {}
+        List<String> findings,
+        List<DmaFinding> checks,
+        long checksSuppressed) {
+    public RunResult {
+        failures = List.copyOf(failures);
+        findings = List.copyOf(findings);
+        checks = List.copyOf(checks);
+    }
+}

@@ -25,6 +25,8 @@ public final class WorkloadContext {
     private final SeededRandom random;
     private final List<String> failures = new ArrayList<>();
     private final SortedMap<String, Long> counters = new TreeMap<>();
+    /** Per kmalloc size class: the next free object's physical address in the class's current slab page. */
+    private final SortedMap<Long, long[]> slabs = new TreeMap<>();
 
     public WorkloadContext(Machine machine, long seed) {
         this.machine = machine;
@@ -80,7 +82,82 @@ public final class WorkloadContext {
         if (offset >= pageBytes << order) {
             throw new IllegalArgumentException("offset beyond the allocation");
         }
+        machine.kernel().objects().add(phys + offset, bytes, "buffer");
         return machine.addressSpace().physToVirt(phys) + offset;
+    }
+
+    /**
+     * {@code kmalloc(size, GFP_KERNEL)}: an object from the size class {@code kmalloc_size_roundup(size)} picks,
+     * packed with the class's other objects in slab pages as SLUB packs them, aligned to the class size (and to
+     * {@code ARCH_KMALLOC_MINALIGN}: 8 on x86 and on arm64 from 6.5, {@code ARCH_DMA_MINALIGN} elsewhere). Objects
+     * of a page or more get their own pages. The object is registered as live data until {@link #kfree}.
+     */
+    public long kmalloc(long size) {
+        long cls = kmallocClass(size);
+        long pageBytes = machine.memory().pageSize().bytes();
+        long phys;
+        if (cls >= pageBytes) {
+            phys = machine.allocKernelPages(
+                    Bits.getOrder(cls, machine.memory().pageSize().shift()), Zone.NORMAL);
+        } else {
+            long[] slab = slabs.computeIfAbsent(cls, c -> new long[] {-1});
+            if (slab[0] < 0 || (slab[0] & (pageBytes - 1)) + cls > pageBytes || (slab[0] & (pageBytes - 1)) == 0) {
+                slab[0] = machine.allocKernelPages(0, Zone.NORMAL);
+            }
+            phys = slab[0];
+            slab[0] += cls;
+        }
+        machine.kernel().objects().add(phys, size, "kmalloc-" + cls);
+        return machine.addressSpace().physToVirt(phys);
+    }
+
+    /** {@code kfree}: the object at {@code va} is no longer live data (its memory is not reused). */
+    public void kfree(long va) {
+        if (!machine.kernel().objects().remove(machine.addressSpace().virtToPhys(va))) {
+            throw new IllegalArgumentException("kfree of 0x" + Long.toHexString(va) + ", which is not a live object");
+        }
+    }
+
+    /** Registers {@code [va, va + size)} as a live object of its own (a struct field, a neighbour), named {@code kind}. */
+    public void liveData(long va, long size, String kind) {
+        machine.kernel().objects().add(machine.addressSpace().virtToPhys(va), size, kind);
+    }
+
+    /**
+     * A buffer of {@code len} bytes in the current task's kernel stack (THREAD_SIZE 16 KiB of linear-map pages,
+     * allocated for the task on first use): what a driver gets for a local array.
+     */
+    public long stackBuffer(int len) {
+        int pid = machine.kernel().context().pid();
+        long threadSize = 16 * 1024;
+        if (len <= 0 || len > threadSize / 2) {
+            throw new IllegalArgumentException("stack buffer length out of range: " + len);
+        }
+        var stack = machine.kernel().objects().stackOf(pid);
+        if (stack == null) {
+            long phys = machine.allocKernelPages(
+                    Bits.getOrder(threadSize, machine.memory().pageSize().shift()), Zone.NORMAL);
+            machine.kernel().objects().setStack(pid, phys, threadSize);
+            stack = machine.kernel().objects().stackOf(pid);
+        }
+        // locals sit near the top of the stack, which grows down
+        return machine.addressSpace().physToVirt(stack.end() - 1024 - Bits.alignUp(len, 16));
+    }
+
+    /** The kmalloc size class of {@code size} on this machine. */
+    long kmallocClass(long size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("kmalloc size must be positive: " + size);
+        }
+        var arch = machine.arch();
+        long minAlign = arch.bounceUnalignedKmalloc() ? 8 : Math.max(8, arch.dmaMinAlign());
+        long cls = Math.max(minAlign, Bits.roundUpPowerOfTwo(size));
+        if (size <= 96 && size > 64 && minAlign <= 32) {
+            cls = 96;
+        } else if (size <= 192 && size > 128 && minAlign <= 64) {
+            cls = 192;
+        }
+        return cls;
     }
 
     /** Bytes the CPU reads at a kernel virtual address. */

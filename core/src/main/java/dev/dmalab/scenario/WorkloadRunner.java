@@ -1,10 +1,15 @@
 package dev.dmalab.scenario;
 
+import dev.dmalab.check.DmaChecker;
+import dev.dmalab.check.DmaFinding;
 import dev.dmalab.dma.DmaEvent;
+import dev.dmalab.kernel.Finding;
 import dev.dmalab.kernel.KernelOops;
 import dev.dmalab.kernel.OopsReport;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.swiotlb.IoTlbMem;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SortedMap;
 
 /** Runs a workload on a booted machine and reports the outcome and counters. */
@@ -50,9 +55,15 @@ public final class WorkloadRunner {
         IoTlbMem mem = machine.swiotlb().defaultMem();
         counters.put("swiotlb_used_hiwater_slots", mem.usedHiwater());
         counters.put("cache_writebacks", machine.caches().writeBacks());
-        java.util.List<String> findings = machine.kernel().findings().stream()
-                .map(dev.dmalab.kernel.Finding::toString)
-                .toList();
+        List<String> findings = new ArrayList<>();
+        for (Finding f : machine.kernel().findings()) {
+            findings.add(f.toString());
+        }
+        DmaChecker checker = machine.checker();
+        List<DmaFinding> checks = checker == null ? List.of() : checker.findings();
+        for (DmaFinding f : checks) {
+            findings.add(f.toString());
+        }
         Outcome outcome = oops != null
                 ? Outcome.OOPS
                 : ctx.failures().isEmpty() && findings.isEmpty() ? Outcome.OK : Outcome.FAILED;
@@ -65,6 +76,8 @@ public final class WorkloadRunner {
                 ctx.failures(),
                 counters,
                 oops,
-                findings);
+                findings,
+                checks,
+                checker == null ? 0 : checker.suppressed());
     }
 }

@@ -7,9 +7,14 @@ import java.util.List;
 public final class Workloads {
     private Workloads() {}
 
+    /** The prefix of the checker corpus' workloads ({@link CheckCorpus}). */
+    public static final String CORPUS_PREFIX = "check-";
+
     public static List<Workload> all() {
-        return List.of(
-                new StreamingRoundtrip(true), new StreamingRoundtrip(false), new DmaNoneBug(), new XenDom0Boot());
+        List<Workload> all = new ArrayList<>(List.of(
+                new StreamingRoundtrip(true), new StreamingRoundtrip(false), new DmaNoneBug(), new XenDom0Boot()));
+        all.addAll(CheckCorpus.workloads());
+        return List.copyOf(all);
     }
 
     /** The built-in workload {@code name}. */
@@ -19,9 +24,11 @@ public final class Workloads {
             if (w.name().equals(name)) {
                 return w;
             }
-            names.add(w.name());
+            if (!w.name().startsWith(CORPUS_PREFIX)) {
+                names.add(w.name());
+            }
         }
-        throw new IllegalArgumentException(
-                "unknown workload '" + name + "' (built-in: " + String.join(", ", names) + ")");
+        throw new IllegalArgumentException("unknown workload '" + name + "' (built-in: " + String.join(", ", names)
+                + ", and the checker corpus " + CORPUS_PREFIX + "*: see 'dmalab workloads')");
     }
 }

@@ -208,12 +208,15 @@ class WorkloadOutcomeTest {
     void workloadLookup() {
         assertThat(Workloads.all())
                 .extracting(Workload::name)
-                .containsExactly("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none", "xen-dom0-boot");
+                .startsWith("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none", "xen-dom0-boot")
+                .contains("check-unmap-wrong-size", "check-unmap-wrong-size-fixed")
+                .hasSize(4 + 2 * CheckCorpus.cases().size())
+                .doesNotHaveDuplicates();
         assertThat(Workloads.all()).allMatch(w -> !w.description().isBlank());
         assertThatThrownBy(() -> Workloads.byName("nope"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown workload 'nope' (built-in: streaming-roundtrip, streaming-roundtrip-nosync,"
-                        + " bug-dma-none, xen-dom0-boot)");
+                        + " bug-dma-none, xen-dom0-boot, and the checker corpus check-*: see 'dmalab workloads')");
         assertThat(Outcome.OOPS.label()).isEqualTo("oops");
     }
 }
