@@ -2,6 +2,8 @@ package dev.dmalab.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dmalab.check.CheckOptions;
+import dev.dmalab.check.DmaChecker;
 import dev.dmalab.iommu.DmaIommu;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.platform.InputException;
@@ -97,6 +99,18 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @Option(
+            names = "--check",
+            description = "Run the DMA checker over the replay (dma-debug's checks and the model's own; the"
+                    + " unchecked-map-error check is off, as a trace does not show dma_mapping_error() calls)."
+                    + " Findings make the exit status 1.")
+    boolean check;
+
+    @Option(
+            names = "--all-errors",
+            description = "With --check: report every dma-debug error, not only the first (debugfs all_errors).")
+    boolean allErrors;
+
     @Option(names = "--stats", description = "Print lines read and events per second on stderr.")
     boolean stats;
 
@@ -133,8 +147,13 @@ final class ReplayCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         TraceReplay r;
+        DmaChecker checker = null;
         try (FtraceParser p = open.get()) {
             Machine first = setup.boot();
+            if (check) {
+                checker = first.attachChecker(
+                        CheckOptions.DEFAULT.withAllErrors(allErrors).withCheckMapErrors(false));
+            }
             r = new TraceReplay(trace.toString(), p, first, compare ? setup.boot() : null).run();
         } catch (TraceFormatException e) {
             throw inputError(e);
@@ -150,9 +169,23 @@ final class ReplayCommand implements Callable<Integer> {
         }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
-            o.println(Json.write(toJson(r, setup, fits)));
+            ObjectNode node = toJson(r, setup, fits);
+            if (checker != null) {
+                node.set("checks", Findings.toJson(checker.findings()));
+                node.put("checks_suppressed", checker.suppressed());
+            }
+            o.println(Json.write(node));
         } else {
             print(o, r, setup, fits);
+            if (checker != null) {
+                if (checker.findings().isEmpty() && checker.suppressed() == 0) {
+                    o.println();
+                    o.println("DMA checker: no findings (" + checker.entriesMade()
+                            + " mappings and allocations tracked)");
+                } else {
+                    Findings.print(o, checker.findings(), checker.suppressed());
+                }
+            }
         }
         if (stats) {
             double secs = elapsed / 1e9;
@@ -168,7 +201,8 @@ final class ReplayCommand implements Callable<Integer> {
                             compare ? 2 : 1,
                             compare ? "s" : "");
         }
-        return r.model().failuresKernelMade() > 0 ? Main.EXIT_FAILED : Main.EXIT_OK;
+        boolean findings = checker != null && !checker.findings().isEmpty();
+        return r.model().failuresKernelMade() > 0 || findings ? Main.EXIT_FAILED : Main.EXIT_OK;
     }
 
     private static InputException inputError(TraceFormatException e) {

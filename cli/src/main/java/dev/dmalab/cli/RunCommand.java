@@ -2,6 +2,7 @@ package dev.dmalab.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dmalab.check.CheckOptions;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.kernel.OopsReport;
 import dev.dmalab.platform.Machine;
@@ -57,6 +58,23 @@ final class RunCommand implements Callable<Integer> {
     boolean json;
 
     @Option(
+            names = "--no-check",
+            description = "Run without the DMA checker (dma-debug's checks and the model's own); on by default.")
+    boolean noCheck;
+
+    @Option(
+            names = "--all-errors",
+            description = "Report every dma-debug error (debugfs all_errors); by default only the first is reported,"
+                    + " as the kernel does, and the rest are counted.")
+    boolean allErrors;
+
+    @Option(
+            names = "--driver-filter",
+            paramLabel = "DRIVER",
+            description = "Report dma-debug errors only for devices bound to DRIVER (dma_debug_driver=).")
+    String driverFilter;
+
+    @Option(
             names = "--seed",
             paramLabel = "N",
             defaultValue = "1",
@@ -75,6 +93,9 @@ final class RunCommand implements Callable<Integer> {
             AtomicOutput.checkWritable(trace);
         }
         Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+        if (!noCheck) {
+            machine.attachChecker(CheckOptions.DEFAULT.withAllErrors(allErrors).withDriverFilter(driverFilter));
+        }
         FtraceWriter writer = null;
         if (trace != null) {
             writer = new FtraceWriter(version, profile.cpus());
@@ -125,6 +146,8 @@ final class RunCommand implements Callable<Integer> {
         }
         ArrayNode fi = o.putArray("findings");
         r.findings().forEach(fi::add);
+        o.set("checks", Findings.toJson(r.checks()));
+        o.put("checks_suppressed", r.checksSuppressed());
         if (m.xen() != null) {
             ObjectNode x = o.putObject("xen");
             x.put("version", m.xen().version());
@@ -152,9 +175,10 @@ final class RunCommand implements Callable<Integer> {
         for (String f : r.failures()) {
             o.println("  - " + f);
         }
-        for (String f : r.findings()) {
+        for (String f : r.findings().subList(0, r.findings().size() - r.checks().size())) {
             o.println("  ! " + f);
         }
+        Findings.print(o, r.checks(), r.checksSuppressed());
         if (m.xen() != null) {
             printXenWiring(o, m);
         }

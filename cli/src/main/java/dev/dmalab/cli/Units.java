@@ -1,6 +1,6 @@
 package dev.dmalab.cli;
 
-/** Human-readable byte counts in binary units. */
+/** Human-readable byte counts in binary units, and simulated times. */
 final class Units {
     private Units() {}
 
@@ -16,5 +16,10 @@ final class Units {
             return (long) v + " " + units[u];
         }
         return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** Simulated nanoseconds as microseconds: {@code t=12.000 µs}. */
+    static String micros(long ns) {
+        return String.format(java.util.Locale.ROOT, "t=%.3f µs", ns / 1000.0);
     }
 }

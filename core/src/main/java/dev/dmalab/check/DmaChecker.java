@@ -292,6 +292,11 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         return suppressed;
     }
 
+    /** How many dma-debug entries were ever made (mappings, scatterlist segments, coherent allocations). */
+    public long entriesMade() {
+        return nextId - 1;
+    }
+
     /** The live dma-debug entries (mappings, segments, coherent allocations). */
     public int liveEntries() {
         return liveEntries;
