@@ -51,6 +51,7 @@ public class MapUnmapBench {
     /** A booted machine and a device, ready to map. */
     @State(Scope.Thread)
     public static class Path {
+        Machine machine;
         DmaApi dma;
         Device dev;
         long page;
@@ -62,6 +63,7 @@ public class MapUnmapBench {
         void boot(String platform, String cmdline) {
             Machine m = Machine.boot(
                     Platforms.builtIn(platform), KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+            machine = m;
             dma = m.dma();
             dev = m.device("0000:00:03.0");
             page = m.allocKernelPages(0, Zone.NORMAL);

@@ -30,7 +30,7 @@ final class Findings {
             o.println("  ! " + f.severity().name().toLowerCase(java.util.Locale.ROOT) + " "
                     + f.category().id() + " on " + f.device() + " (" + f.driver() + ")"
                     + (f.category().dmaDebug() ? " [dma-debug]" : ""));
-            o.println("    " + f.message());
+            o.println("    " + f.message().replace("\n", "\n    "));
             o.println("    at:   " + f.call()
                     + (f.callChain().isEmpty() ? "" : " in " + String.join(" <- ", f.callChain())) + ", "
                     + Units.micros(f.timeNs()));

@@ -101,6 +101,9 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         final boolean bounced;
         final long timeNs;
         int mapErr;
+        /** Still in the hash (a scatterlist may be unmapped in part). */
+        boolean live = true;
+
         Entry next;
         /** The first entry of the call (itself for all but scatterlist segments): owner state lives there. */
         Entry head;
@@ -591,8 +594,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                 call,
                 "device driver tries to free DMA memory it has not allocated [device address="
                         + (addrKnown ? hex16(addr) : "?") + "] [size=" + size + " bytes]"
-                        + (addrKnown ? "" : " [phys=" + Bits.hex0x(phys) + "]")
-                        + (again ? " (it was unmapped before)" : ""));
+                        + (addrKnown ? "" : " [phys=" + Bits.hex0x(phys) + "]"));
     }
 
     private void onUnmapSg(DmaEvent.UnmapSg u) {
@@ -641,7 +643,8 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                             + hex16(head.dmaAddr) + "] [size=" + head.size + " bytes] [mapped with "
                             + dir2name(head.dir) + "] [unmapped with " + dir2name(u.dir()) + "]");
         }
-        removeCall(head);
+        // debug_dma_unmap_sg walks only the entries it is given: with fewer, the rest stay in the hash.
+        removeFirst(head, Math.min(u.nents(), head.members.size()));
     }
 
     private void onSyncSg(DmaEvent.SyncSg s) {
@@ -713,7 +716,8 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                         entry.phys,
                         call,
                         "device driver syncs DMA memory with different direction" + fields);
-            } else if (toCpu && entry.dir != Direction.FROM_DEVICE && dir != Direction.TO_DEVICE) {
+            }
+            if (toCpu && entry.dir != Direction.FROM_DEVICE && dir != Direction.TO_DEVICE) {
                 report(
                         Category.SYNC_WRONG_DIRECTION,
                         dev,
@@ -722,7 +726,8 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                         entry.phys,
                         call,
                         "device driver syncs device read-only DMA memory for cpu" + fields);
-            } else if (!toCpu && entry.dir != Direction.TO_DEVICE && dir != Direction.FROM_DEVICE) {
+            }
+            if (!toCpu && entry.dir != Direction.TO_DEVICE && dir != Direction.FROM_DEVICE) {
                 report(
                         Category.SYNC_WRONG_DIRECTION,
                         dev,
@@ -813,7 +818,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                 last.phys,
                 "device_release_driver",
                 "device driver has pending DMA allocations while released from device [count=" + count
-                        + "] One of leaked entries details: [device address=" + hex16(last.dmaAddr) + "] [size="
+                        + "]\nOne of leaked entries details: [device address=" + hex16(last.dmaAddr) + "] [size="
                         + last.size + " bytes] [mapped with " + dir2name(last.dir) + "] [mapped as "
                         + TYPE_NAMES[last.type] + "]");
     }
@@ -869,8 +874,14 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         if (size <= 0 || bounced) {
             return;
         }
+        boolean sharing = dir.deviceWrites() && !dev.dmaCoherent();
+        IommuContext ctx = dev.iommuContext();
+        boolean exposure = ctx != null && ctx.kind() == IommuContext.Kind.TRANSLATED;
+        if ((!sharing && !exposure) || objects.size() == 0) {
+            return;
+        }
         KernelObjects.LiveObject self = objects.firstOverlapping(phys, 1);
-        if (dir.deviceWrites() && !dev.dmaCoherent()) {
+        if (sharing) {
             long mask = lineBytes - 1;
             long end = phys + size;
             KernelObjects.LiveObject other = objects.firstOverlappingOther(phys & ~mask, phys - (phys & ~mask), self);
@@ -890,8 +901,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                                 + " at " + Bits.hex0x(other.pa()) + " (" + other.size() + " bytes)");
             }
         }
-        IommuContext ctx = dev.iommuContext();
-        if (ctx != null && ctx.kind() == IommuContext.Kind.TRANSLATED) {
+        if (exposure) {
             long granule = 1L << ctx.unit().granuleShift();
             long lo = phys & -granule;
             long end = phys + size;
@@ -1198,14 +1208,30 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     /** Removes every entry of a call (one, or a scatterlist's segments) and its CPU ranges. */
     private void removeCall(Entry head) {
+        removeFirst(head, head.members == null ? 1 : head.members.size());
+    }
+
+    /**
+     * Removes the first {@code n} entries of a call; its CPU ranges go with the last entry (a scatterlist
+     * partly unmapped stays mapped, and device-owned, for the checker as for the kernel).
+     */
+    private void removeFirst(Entry head, int n) {
         DevState st = state(head.dev);
         long now = simNowNs();
         List<Entry> members = head.members == null ? List.of(head) : head.members;
-        for (Entry e : members) {
+        for (int i = 0; i < n; i++) {
+            Entry e = members.get(i);
+            if (!e.live) {
+                continue; // already removed by an earlier partial unmap
+            }
             removeEntry(e);
             st.rememberUnmap(e.dmaAddr, e.size, e.phys, now);
         }
-        if (head.ranges != null) {
+        boolean anyLeft = false;
+        for (Entry e : members) {
+            anyLeft |= e.live;
+        }
+        if (!anyLeft && head.ranges != null) {
             for (CpuRange r : head.ranges) {
                 removeRange(r);
             }
@@ -1213,6 +1239,10 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     }
 
     private void removeEntry(Entry entry) {
+        if (!entry.live) {
+            return;
+        }
+        entry.live = false;
         int b = bucket(entry.dmaAddr);
         Entry prev = null;
         for (Entry e = buckets[b]; e != null; prev = e, e = e.next) {
@@ -1347,11 +1377,9 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     private void report(
             Category category, Device dev, long dmaAddr, long size, long phys, String call, String message) {
-        if (category != Category.LOST_DEVICE_DATA && !reportedThisCall.add(category)) {
-            return;
-        }
         String driver = dev == null ? "NULL" : dev.driverString();
         if (category.dmaDebug()) {
+            // err_printk: every error counts and uses up num_errors; only a shown one reaches the log.
             errorCount++;
             boolean show = driverFilterMatches(dev) && (options.allErrors() || numErrorsLeft > 0);
             if (!options.allErrors() && numErrorsLeft > 0) {
@@ -1362,6 +1390,9 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                 return;
             }
             kernel.printk().warn("DMA-API: " + driver + " " + (dev == null ? "NULL" : dev.name()) + ": " + message);
+        }
+        if (category != Category.LOST_DEVICE_DATA && !reportedThisCall.add(category)) {
+            return; // one finding per category per call (the log above keeps the kernel's repeats)
         }
         findings.add(new DmaFinding(
                 category,

@@ -134,6 +134,7 @@ public final class DriverCore {
         }
         drv.remove(dev);
         int released = dma.devresReleaseAll(dev);
+        dev.setDriverName(null); // device_unbind_cleanup(): dev->driver = NULL before BUS_NOTIFY_UNBOUND_DRIVER
         dma.driverUnbound(dev, drv.name());
         return released;
     }
