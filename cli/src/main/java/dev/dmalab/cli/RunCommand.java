@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run a workload on a modelled platform and kernel version.",
-            "Exit status: 0 ok, 1 the workload failed or the kernel crashed, 2 bad usage or input."
+            "Exit status: 0 ok, 1 the workload failed, the kernel crashed or the DMA checker found something,"
+                    + " 2 bad usage or input."
         })
 final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "WORKLOAD", description = "A built-in workload (see 'dmalab workloads').")
