@@ -235,6 +235,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     private final KernelObjects objects;
     private final CheckOptions options;
     private final int lineBytes;
+    private final int lineShift;
     private final boolean reportEexist;
 
     private final Entry[] buckets = new Entry[HASH_SIZE];
@@ -273,6 +274,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         this.objects = objects;
         this.options = options;
         this.lineBytes = lineBytes;
+        this.lineShift = Integer.numberOfTrailingZeros(lineBytes);
         this.reportEexist = kernel.has(Feature.DMA_DEBUG_EEXIST);
         this.numErrorsLeft = options.numErrors();
     }
@@ -1174,7 +1176,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         liveEntries++;
         maxEntrySize = Math.max(maxEntrySize, entry.size);
         if (entry.dir != Direction.TO_DEVICE && entry.phys >= 0) {
-            long cln = entry.phys >>> Integer.numberOfTrailingZeros(lineBytes);
+            long cln = entry.phys >>> lineShift;
             long overlap = activeCachelines.get(cln);
             if (overlap < 0) {
                 activeCachelines.put(cln, 0);
@@ -1258,7 +1260,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             }
         }
         if (entry.dir != Direction.TO_DEVICE && entry.phys >= 0) {
-            long cln = entry.phys >>> Integer.numberOfTrailingZeros(lineBytes);
+            long cln = entry.phys >>> lineShift;
             long overlap = activeCachelines.get(cln) - 1;
             if (overlap < 0) {
                 activeCachelines.remove(cln);

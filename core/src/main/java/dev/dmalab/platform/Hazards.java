@@ -5,7 +5,6 @@ import dev.dmalab.device.Device;
 import dev.dmalab.dma.DmaAddress;
 import dev.dmalab.iommuhw.IommuContext;
 import dev.dmalab.kernel.KernelVersion;
-import dev.dmalab.memory.MemoryRegion;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,10 +37,7 @@ public final class Hazards {
 
     /** The traits of a booted machine. */
     public static Traits traitsOf(Machine m) {
-        long topOfRam = 0;
-        for (MemoryRegion r : m.memory().map().ramBanks()) {
-            topOfRam = Math.max(topOfRam, r.end() - 1);
-        }
+        long topOfRam = m.memory().map().endOfDram() - 1;
         boolean nonCoherent = false;
         boolean bouncing = m.xen() != null;
         boolean iommu = false;
