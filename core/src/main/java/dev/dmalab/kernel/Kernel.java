@@ -21,6 +21,8 @@ public final class Kernel {
     private final List<Finding> findings = new ArrayList<>();
     private final DmaPathLog paths = new DmaPathLog();
     private final KernelObjects objects = new KernelObjects();
+    /** Driver functions a scenario file names (innermost first): frames no Java method stands for. */
+    private final java.util.ArrayDeque<String> namedFrames = new java.util.ArrayDeque<>();
 
     public Kernel(KernelVersion version, ArchKind arch, int cpus, String hardwareName) {
         this.version = version;
@@ -97,11 +99,25 @@ public final class Kernel {
     }
 
     /**
+     * Enters a driver function that no model method stands for (a scenario's {@code function:} step): it is on the
+     * call chain, outside every annotated frame, until {@link #leaveFunction}.
+     */
+    public void enterFunction(String name) {
+        namedFrames.push(name);
+    }
+
+    /** Leaves the innermost function entered with {@link #enterFunction}. */
+    public void leaveFunction() {
+        namedFrames.pop();
+    }
+
+    /**
      * The kernel functions on the current call chain, innermost first, as a call trace would print them (the
-     * annotated model frames, without those the modelled version inlines). For checker findings.
+     * annotated model frames, without those the modelled version inlines, then the functions a scenario entered).
+     * For checker findings and Oops reports.
      */
     public List<String> callChain() {
-        return WALKER.walk(frames -> {
+        List<String> chain = WALKER.walk(frames -> {
             List<String> names = new ArrayList<>();
             frames.forEach(f -> {
                 KernelFunction kf = annotation(f);
@@ -111,6 +127,8 @@ public final class Kernel {
             });
             return names;
         });
+        chain.addAll(namedFrames);
+        return chain;
     }
 
     private OopsReport report(OopsReport.Kind kind, long fault, String site) {

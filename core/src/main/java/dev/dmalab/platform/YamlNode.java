@@ -196,6 +196,18 @@ public final class YamlNode {
         return n;
     }
 
+    /** The keys of a mapping, in file order. */
+    public List<String> keys() {
+        requireMap();
+        return List.copyOf(map.keySet());
+    }
+
+    /** The child {@code key} even when its value is empty (a null node that knows its line), or null when absent. */
+    public YamlNode raw(String key) {
+        requireMap();
+        return map.get(key);
+    }
+
     /** The child {@code key}, or null when absent. */
     public YamlNode opt(String key) {
         requireMap();

@@ -16,6 +16,7 @@ import java.util.SortedMap;
  * @param checks the DMA checker's findings in full (empty when no checker was attached)
  * @param checksSuppressed dma-debug errors the checker counted but did not report (past {@code num_errors} or
  *     filtered out)
+ * @param unsupported why the workload did not run, when the outcome is {@link Outcome#UNSUPPORTED}, else null
  */
 public record RunResult(
         String workload,
@@ -28,7 +29,8 @@ public record RunResult(
         OopsReport oops,
         List<String> findings,
         List<DmaFinding> checks,
-        long checksSuppressed) {
+        long checksSuppressed,
+        String unsupported) {
     public RunResult {
         failures = List.copyOf(failures);
         findings = List.copyOf(findings);

@@ -28,6 +28,8 @@ public final class WorkloadContext {
     /** Per kmalloc size class: the next free object's physical address in the class's current slab page. */
     private final SortedMap<Long, long[]> slabs = new TreeMap<>();
 
+    private String unsupported;
+
     public WorkloadContext(Machine machine, long seed) {
         this.machine = machine;
         this.random = new SeededRandom(seed);
@@ -176,6 +178,16 @@ public final class WorkloadContext {
         byte[] b = new byte[len];
         random.nextBytes(b);
         return b;
+    }
+
+    /** Records that the workload does not apply here, and why (one phrase); the outcome is unsupported. */
+    public void unsupported(String why) {
+        unsupported = why;
+    }
+
+    /** Why the workload did not run, or null. */
+    public String unsupportedReason() {
+        return unsupported;
     }
 
     /** Records a failure: one plain sentence naming the device, the buffer and what went wrong. */

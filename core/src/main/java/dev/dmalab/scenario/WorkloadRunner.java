@@ -66,7 +66,9 @@ public final class WorkloadRunner {
         }
         Outcome outcome = oops != null
                 ? Outcome.OOPS
-                : ctx.failures().isEmpty() && findings.isEmpty() ? Outcome.OK : Outcome.FAILED;
+                : !ctx.failures().isEmpty() || !findings.isEmpty()
+                        ? Outcome.FAILED
+                        : ctx.unsupportedReason() != null ? Outcome.UNSUPPORTED : Outcome.OK;
         return new RunResult(
                 workload.name(),
                 machine.profile().name(),
@@ -78,6 +80,7 @@ public final class WorkloadRunner {
                 oops,
                 findings,
                 checks,
-                checker == null ? 0 : checker.suppressed());
+                checker == null ? 0 : checker.suppressed(),
+                outcome == Outcome.UNSUPPORTED ? ctx.unsupportedReason() : null);
     }
 }

@@ -3,17 +3,21 @@ package dev.dmalab.scenario;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The built-in workloads, in the order {@code dmalab workloads} lists them. */
+/**
+ * The built-in workloads, in the order {@code dmalab workloads} lists them: every variant of every scenario of
+ * the built-in library ({@link ScenarioLibrary}).
+ */
 public final class Workloads {
     private Workloads() {}
 
-    /** The prefix of the checker corpus' workloads ({@link CheckCorpus}). */
+    /** The prefix of the checker corpus' scenarios. */
     public static final String CORPUS_PREFIX = "check-";
 
     public static List<Workload> all() {
-        List<Workload> all = new ArrayList<>(List.of(
-                new StreamingRoundtrip(true), new StreamingRoundtrip(false), new DmaNoneBug(), new XenDom0Boot()));
-        all.addAll(CheckCorpus.workloads());
+        List<Workload> all = new ArrayList<>();
+        for (Scenario s : ScenarioLibrary.all()) {
+            all.addAll(ScenarioWorkload.of(s));
+        }
         return List.copyOf(all);
     }
 
@@ -29,6 +33,6 @@ public final class Workloads {
             }
         }
         throw new IllegalArgumentException("unknown workload '" + name + "' (built-in: " + String.join(", ", names)
-                + ", and the checker corpus " + CORPUS_PREFIX + "*: see 'dmalab workloads')");
+                + ", and the checker corpus " + CORPUS_PREFIX + "*: see 'dmalab scenarios')");
     }
 }

@@ -111,16 +111,17 @@ class WorkloadOutcomeTest {
             assertThat(r.failures())
                     .singleElement()
                     .asString()
-                    .startsWith("0000:00:05.0: the CPU read")
-                    .contains("of a FROM_DEVICE buffer stale");
+                    .startsWith("0000:00:05.0: the CPU read from 'rx'")
+                    .contains("bytes wrong (expected the bytes saved as 'received')");
         } else {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
             assertThat(stale(r)).isPositive();
             assertThat(r.oops()).isNull();
             assertThat(r.failures())
                     .isNotEmpty()
-                    .allMatch(f ->
-                            f.contains("of a FROM_DEVICE buffer stale (no dma_sync_single_for_cpu() before reading)"));
+                    .allMatch(f -> f.contains("the CPU read from 'rx'")
+                            && f.contains("bytes wrong (expected the bytes saved as 'received'); fix: call"
+                                    + " dma_sync_single_for_cpu()"));
         }
     }
 
@@ -170,7 +171,7 @@ class WorkloadOutcomeTest {
     @Test
     void theOopsIsLogged() {
         Machine m = Machine.boot(Platforms.builtIn("arm64-virt"), KernelVersion.V6_12);
-        RunResult r = WorkloadRunner.run(new DmaNoneBug(), m, 1);
+        RunResult r = WorkloadRunner.run(Workloads.byName("bug-dma-none"), m, 1);
         assertThat(r.oops().callTrace()).startsWith("dma_map_page_attrs", "dmalab_bug_probe");
         assertThat(m.kernel().printk().dmesg())
                 .contains("Internal error: Oops - BUG")
@@ -195,12 +196,12 @@ class WorkloadOutcomeTest {
             // the two masters behind the 1 GiB legacy bus; GENET and the xHCI reach the pool
             assertThat(r.failures())
                     .containsExactly(
-                            "fe340000.mmc: dma_map_single(TO_DEVICE, 3000 bytes) failed",
-                            "fe340000.mmc: dma_map_single(FROM_DEVICE, 3000 bytes) failed",
-                            "fe340000.mmc: dma_alloc_coherent(256 bytes) failed",
-                            "fe980000.usb: dma_map_single(TO_DEVICE, 3000 bytes) failed",
-                            "fe980000.usb: dma_map_single(FROM_DEVICE, 3000 bytes) failed",
-                            "fe980000.usb: dma_alloc_coherent(256 bytes) failed");
+                            "fe340000.mmc: dma_map_single(3000 bytes, DMA_TO_DEVICE) of 'tx' failed",
+                            "fe340000.mmc: dma_map_single(3000 bytes, DMA_FROM_DEVICE) of 'rx' failed",
+                            "fe340000.mmc: dma_alloc_coherent(256 bytes) for 'desc' failed",
+                            "fe980000.usb: dma_map_single(3000 bytes, DMA_TO_DEVICE) of 'tx' failed",
+                            "fe980000.usb: dma_map_single(3000 bytes, DMA_FROM_DEVICE) of 'rx' failed",
+                            "fe980000.usb: dma_alloc_coherent(256 bytes) for 'desc' failed");
         }
     }
 
@@ -210,13 +211,13 @@ class WorkloadOutcomeTest {
                 .extracting(Workload::name)
                 .startsWith("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none", "xen-dom0-boot")
                 .contains("check-unmap-wrong-size", "check-unmap-wrong-size-fixed")
-                .hasSize(4 + 2 * CheckCorpus.cases().size())
+                .hasSize(4 + 2 * 28)
                 .doesNotHaveDuplicates();
         assertThat(Workloads.all()).allMatch(w -> !w.description().isBlank());
         assertThatThrownBy(() -> Workloads.byName("nope"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown workload 'nope' (built-in: streaming-roundtrip, streaming-roundtrip-nosync,"
-                        + " bug-dma-none, xen-dom0-boot, and the checker corpus check-*: see 'dmalab workloads')");
+                        + " bug-dma-none, xen-dom0-boot, and the checker corpus check-*: see 'dmalab scenarios')");
         assertThat(Outcome.OOPS.label()).isEqualTo("oops");
     }
 }

@@ -18,64 +18,82 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The seed's boot: the first kernel thread runs the initcalls and {@code sata_sil24} probes its SiI3132 — on a Xen
- * dom0 through {@code xen_swiotlb_dma_ops}, which in 5.0-rc2 on arm64 dereferences NULL native ops in {@code
- * xen_swiotlb_alloc_coherent}. When the boot survives, every controller's first port does I/O whose bytes are
- * checked on both sides: a write and a read-back from dom0's own pages, and — on a Xen machine with a guest — a
- * blkback-style write from a guest page and a read into another, the guest's CPU writing and reading them through
- * the caches as it would.
+ * The seed's machine room, for the {@code initcalls}, {@code sata_io} and {@code blkback_io} steps of the
+ * {@code xen-dom0-boot} scenario: the first kernel thread runs the initcalls and {@code sata_sil24} probes every
+ * SiI3124/3132 (on a Xen dom0 through {@code xen_swiotlb_dma_ops}, which in 5.0-rc2 on arm64 dereferences NULL
+ * native ops in {@code xen_swiotlb_alloc_coherent}); then each probed controller's first port does I/O whose bytes
+ * are checked on both sides — from dom0's own pages, and, on a Xen machine with a guest, from a guest's granted
+ * pages through a blkback, the guest's CPU writing and reading them through the caches as it would.
  */
-public final class XenDom0Boot implements Workload {
+final class SataRig {
     /** Sectors of each modelled disk (1 GiB). */
     static final long DISK_SECTORS = 1L << 21;
 
-    static final long LOCAL_LBA = 16;
-    static final long GUEST_LBA = 64;
+    private final WorkloadContext ctx;
+    private final Map<String, Sil3132> controllers = new LinkedHashMap<>();
+    private Sil24 sil24;
 
-    @Override
-    public String name() {
-        return "xen-dom0-boot";
+    SataRig(WorkloadContext ctx) {
+        this.ctx = ctx;
     }
 
-    @Override
-    public String description() {
-        return "the seed's boot: sata_sil24 probes its SiI3132 (dom0 on Xen or native), then disk I/O from dom0's"
-                + " own and a guest's granted pages";
-    }
-
-    @Override
-    public void run(WorkloadContext ctx) {
+    /** {@code ret_from_fork → kernel_init → do_initcalls}: sata_sil24's initcall registers it and probes. */
+    void boot() {
         Machine m = ctx.machine();
-        Map<String, Sil3132> controllers = new LinkedHashMap<>();
         DriverCore core = new DriverCore(m.kernel(), m.dma(), m.devices());
         Libata libata = new Libata(m.dma());
-        java.util.function.Function<Device, Sil3132> hardware = dev -> controllers.computeIfAbsent(
-                dev.name(), n -> new Sil3132(dev, m.busMaster(dev), portsOf(dev), DISK_SECTORS));
-        Sil24 sil24 = new Sil24(m.kernel(), m.dma(), m.cpu(), libata, core, hardware);
-
-        ctx.task("swapper/0", 1, 0);
+        sil24 = new Sil24(m.kernel(), m.dma(), m.cpu(), libata, core, this::hardware);
         new KernelInit(List.of(sil24::driverInit)).retFromFork();
+        if (ports().isEmpty()) {
+            ctx.fail("no SiI3124/3132 controller was probed on " + m.profile().name()
+                    + " (the scenario needs a device with driver sata_sil24)");
+        }
+    }
 
-        boolean any = false;
-        for (Device dev : m.devices()) {
+    private Sil3132 hardware(Device dev) {
+        return controllers.computeIfAbsent(
+                dev.name(), n -> new Sil3132(dev, ctx.machine().busMaster(dev), portsOf(dev), DISK_SECTORS));
+    }
+
+    /** The first port of every probed controller, in device order. */
+    private List<Libata.AtaPort> ports() {
+        List<Libata.AtaPort> out = new java.util.ArrayList<>();
+        for (Device dev : ctx.machine().devices()) {
             Libata.AtaHost host = sil24.host(dev);
-            if (host == null) {
-                continue;
+            if (host != null) {
+                out.add(host.ports().get(0));
             }
-            any = true;
-            Libata.AtaPort port = host.ports().get(0);
-            Sil3132 hw = hardware.apply(dev);
-            ctx.task("kworker/u8:1", 100, 0);
-            localIo(ctx, sil24, port, hw);
-            if (m.xen() != null && !m.xen().domains().stream().allMatch(d -> d.id() == 0)) {
-                guestIo(ctx, m, sil24, port, hw);
-            }
+        }
+        return out;
+    }
+
+    /** Every probed controller writes two pages of dom0's memory at {@code lba} and reads them back. */
+    void localIo(long lba) {
+        for (Libata.AtaPort port : ports()) {
+            localIo(port, hardware(port.host().dev()), lba);
+        }
+    }
+
+    /**
+     * On a Xen machine with a guest, every probed controller writes a granted guest page at {@code lba} and reads
+     * {@code readLba} into another; elsewhere it does nothing.
+     */
+    void guestIo(long lba, long readLba) {
+        Machine m = ctx.machine();
+        if (m.xen() == null || m.xen().domains().stream().allMatch(d -> d.id() == 0)) {
+            return;
+        }
+        for (Libata.AtaPort port : ports()) {
+            guestIo(port, hardware(port.host().dev()), lba, readLba);
+        }
+    }
+
+    /** The counters of the run: SATA commands per controller, and Xen's hypercalls. */
+    void count() {
+        for (Sil3132 hw : controllers.values()) {
             ctx.count("sata_commands", hw.commands());
         }
-        if (!any) {
-            ctx.fail("no SiI3124/3132 controller was probed on " + m.profile().name()
-                    + " (the workload needs a device with driver sata_sil24)");
-        }
+        Machine m = ctx.machine();
         if (m.xen() != null) {
             ctx.count("xen_cache_flush_hypercalls", m.xen().cacheFlushCalls());
             ctx.count("xen_exchanged_frames", m.xen().exchangedFrames());
@@ -91,7 +109,7 @@ public final class XenDom0Boot implements Workload {
     }
 
     /** Two pages of dom0's memory written to the disk and read back into two other pages. */
-    private static void localIo(WorkloadContext ctx, Sil24 sil24, Libata.AtaPort port, Sil3132 hw) {
+    private void localIo(Libata.AtaPort port, Sil3132 hw, long lba) {
         Machine m = ctx.machine();
         Device dev = port.host().dev();
         long page = m.allocKernelPages(0, Zone.NORMAL);
@@ -100,12 +118,12 @@ public final class XenDom0Boot implements Workload {
         m.cpu().writePhys(page, data, 0, 4096);
         m.cpu().writePhys(page2, data, 4096, 4096);
         ScatterList sg = new ScatterList(2).add(page, 0, 4096).add(page2, 0, 4096);
-        int err = sil24.readWrite(port, true, LOCAL_LBA, sg);
+        int err = sil24.readWrite(port, true, lba, sg);
         if (err != 0) {
             ctx.fail(dev.name() + ": the 8 KiB write from dom0's pages failed (SiI3132 error " + hw.lastError() + ")");
             return;
         }
-        int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), LOCAL_LBA, 8192));
+        int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), lba, 8192));
         if (bad != 0) {
             ctx.fail(dev.name() + ": the disk received " + bad + " of 8192 bytes wrong from dom0's pages");
         }
@@ -117,7 +135,7 @@ public final class XenDom0Boot implements Workload {
         m.cpu().writePhys(back, poison, 0, 4096);
         m.cpu().writePhys(back2, poison, 0, 4096);
         ScatterList rsg = new ScatterList(2).add(back, 0, 4096).add(back2, 0, 4096);
-        err = sil24.readWrite(port, false, LOCAL_LBA, rsg);
+        err = sil24.readWrite(port, false, lba, rsg);
         if (err != 0) {
             ctx.fail(dev.name() + ": the 8 KiB read into dom0's pages failed (SiI3132 error " + hw.lastError() + ")");
             return;
@@ -137,7 +155,8 @@ public final class XenDom0Boot implements Workload {
      * A guest page written to disk and another read from it, by a blkback in dom0 mapping the guest's grants. The
      * guest's vCPU runs on the last CPU and reaches its frames through the caches by machine address.
      */
-    private static void guestIo(WorkloadContext ctx, Machine m, Sil24 sil24, Libata.AtaPort port, Sil3132 hw) {
+    private void guestIo(Libata.AtaPort port, Sil3132 hw, long lba, long readLba) {
+        Machine m = ctx.machine();
         Xen xen = m.xen();
         Domain guest =
                 xen.domains().stream().filter(d -> d.id() != 0).findFirst().orElseThrow();
@@ -150,13 +169,13 @@ public final class XenDom0Boot implements Workload {
         Blkback blkback = new Blkback(m.gnttab(), sil24);
         int ref = xen.grantAccess(guest, m.dom0(), gfn, true);
         ctx.task("blkback.1.xvda", 200, 0);
-        int err = blkback.serve(port, guest, ref, true, GUEST_LBA);
+        int err = blkback.serve(port, guest, ref, true, lba);
         ctx.count("foreign_pages_mapped", 1);
         if (err != 0) {
             ctx.fail(dev.name() + ": the write of " + guest.name() + "'s granted page failed (SiI3132 error "
                     + hw.lastError() + ")");
         } else {
-            int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), GUEST_LBA, 4096));
+            int bad = WorkloadContext.differing(data, hw.disk(port.portNo(), lba, 4096));
             if (bad != 0) {
                 ctx.fail(dev.name() + ": the disk received " + bad + " of 4096 bytes wrong from " + guest.name()
                         + "'s granted page (its CPU's writes had not reached memory)");
@@ -169,14 +188,14 @@ public final class XenDom0Boot implements Workload {
         java.util.Arrays.fill(poison, (byte) 0x5a);
         m.caches().cpuWrite(guestCpu, frame2, poison, 0, 4096, MemAttr.NORMAL_WB);
         int ref2 = xen.grantAccess(guest, m.dom0(), gfn + 1, false);
-        err = blkback.serve(port, guest, ref2, false, LOCAL_LBA);
+        err = blkback.serve(port, guest, ref2, false, readLba);
         ctx.count("foreign_pages_mapped", 1);
         if (err != 0) {
             ctx.fail(dev.name() + ": the read into " + guest.name() + "'s granted page failed (SiI3132 error "
                     + hw.lastError() + ")");
             return;
         }
-        byte[] expected = hw.disk(port.portNo(), LOCAL_LBA, 4096);
+        byte[] expected = hw.disk(port.portNo(), readLba, 4096);
         byte[] seen = new byte[4096];
         m.caches().cpuRead(guestCpu, frame2, seen, 0, 4096, MemAttr.NORMAL_WB);
         int bad = WorkloadContext.differing(expected, seen);
