@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             PlatformsCommand.class,
             KernelsCommand.class,
             WorkloadsCommand.class,
+            ScenariosCommand.class,
             RunCommand.class,
             ExplainCommand.class,
             ReplayCommand.class,

@@ -29,12 +29,21 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run a workload on a modelled platform and kernel version.",
-            "Exit status: 0 ok, 1 the workload failed, the kernel crashed or the DMA checker found something,"
-                    + " 2 bad usage or input."
+            "Exit status: 0 ok (or the workload does not apply to the platform), 1 the workload failed, the kernel"
+                    + " crashed or the DMA checker found something, 2 bad usage or input."
         })
 final class RunCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "WORKLOAD", description = "A built-in workload (see 'dmalab workloads').")
+    @Parameters(
+            paramLabel = "WORKLOAD",
+            description = "A built-in workload (see 'dmalab workloads' and 'dmalab scenarios') or a scenario file"
+                    + " (.yaml; the language is in docs/SCENARIOS.md).")
     String workload;
+
+    @Option(
+            names = "--variant",
+            paramLabel = "NAME",
+            description = "The variant of a scenario file to run (default: its first).")
+    String variant;
 
     @Mixin
     PlatformOptions target;
@@ -87,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Workload w = UsageException.lookup(() -> Workloads.byName(workload));
+        Workload w = UsageException.lookup(() -> Workloads.resolve(workload, variant));
         PlatformProfile profile = target.profile();
         KernelVersion version = target.version(profile);
         if (trace != null) {
@@ -120,7 +129,7 @@ final class RunCommand implements Callable<Integer> {
                 printDmesg(o, machine);
             }
         }
-        return r.outcome() == Outcome.OK ? Main.EXIT_OK : Main.EXIT_FAILED;
+        return r.outcome() == Outcome.OK || r.outcome() == Outcome.UNSUPPORTED ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
 
     static ObjectNode toJson(RunResult r, Machine m) {
@@ -131,6 +140,9 @@ final class RunCommand implements Callable<Integer> {
         o.put("cmdline", m.cmdline().text());
         o.put("seed", r.seed());
         o.put("outcome", r.outcome().label());
+        if (r.unsupported() != null) {
+            o.put("unsupported", r.unsupported());
+        }
         ArrayNode f = o.putArray("failures");
         r.failures().forEach(f::add);
         OopsReport oops = r.oops();
@@ -173,6 +185,9 @@ final class RunCommand implements Callable<Integer> {
         o.println(r.workload() + " on " + r.platform() + ", Linux " + r.kernel() + " model"
                 + (m.cmdline().text().isEmpty() ? "" : " [" + m.cmdline().text() + "]") + ", seed " + r.seed()
                 + ": " + r.outcome().name());
+        if (r.unsupported() != null) {
+            o.println("  (does not apply here: " + r.unsupported() + ")");
+        }
         for (String f : r.failures()) {
             o.println("  - " + f);
         }

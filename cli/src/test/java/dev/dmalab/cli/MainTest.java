@@ -213,8 +213,8 @@ class MainTest {
     @Test
     void runHelpDocumentsTheExitStatus() {
         assertThat(Cli.run("run", "--help").out().replaceAll("\\s+", " "))
-                .contains("Exit status: 0 ok, 1 the workload failed, the kernel crashed or the DMA checker found"
-                        + " something, 2 bad usage or input.");
+                .contains("Exit status: 0 ok (or the workload does not apply to the platform), 1 the workload failed,"
+                        + " the kernel crashed or the DMA checker found something, 2 bad usage or input.");
     }
 
     // ---------------------------------------------------------------------------------------------------------

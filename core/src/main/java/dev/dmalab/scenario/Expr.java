@@ -18,7 +18,7 @@ import java.util.List;
  *
  * Numbers are decimal, {@code 0x} hex, or with a K/M/G binary suffix ({@code 4K}). Variables are the loop
  * variables in scope, the scenario's {@code vars}, and the machine's constants ({@code page_size},
- * {@code cache_line}, {@code cache_size}, {@code DMA_MAPPING_ERROR}). Functions read the run's state:
+ * {@code cache_line}, {@code cache_size}, {@code cpus}, {@code DMA_MAPPING_ERROR}). Functions read the run's state:
  * {@code dma(h)} (a mapping's DMA address; {@code dma(s, i)}: segment i of a mapped scatterlist), {@code len(h)},
  * {@code phys(b)} and {@code virt(b)} (a buffer's physical and kernel virtual address), {@code ents(s)} (the
  * segments {@code dma_map_sg} returned). Arithmetic is on signed 64-bit values; overflow and division by zero are

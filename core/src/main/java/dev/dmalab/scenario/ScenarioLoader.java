@@ -36,7 +36,7 @@ public final class ScenarioLoader {
     private ScenarioLoader() {}
 
     /** The constants every expression may read besides loop variables and {@code vars}. */
-    static final Set<String> CONSTANTS = Set.of("page_size", "cache_line", "cache_size", "DMA_MAPPING_ERROR");
+    static final Set<String> CONSTANTS = Set.of("page_size", "cache_line", "cache_size", "cpus", "DMA_MAPPING_ERROR");
 
     /** Loads a scenario file. */
     public static Scenario load(Path path) {
@@ -65,7 +65,18 @@ public final class ScenarioLoader {
         Reader reader = new StringReader(text);
         YamlNode root = YamlNode.parse(file, reader);
         Parser p = new Parser(file);
-        return p.scenario(root, text);
+        try {
+            return p.scenario(root, text);
+        } catch (InputException e) {
+            // errors the YAML tree raises name a dotted path; a scenario's errors name the field, the line says where
+            String f = e.field();
+            if (f == null || !f.contains(".") && !f.contains("[")) {
+                throw e;
+            }
+            String last = f.substring(f.lastIndexOf('.') + 1);
+            int br = last.indexOf('[');
+            throw new InputException(e.file(), e.line(), br < 0 ? last : last.substring(0, br), e.reason());
+        }
     }
 
     /** The field name an error names: the last key of a node's path. */

@@ -238,9 +238,10 @@ final class ScenarioRun implements Expr.Env {
             case "page_size" -> m.memory().pageSize().bytes();
             case "cache_line" -> m.caches().geometry().lineBytes();
             case "cache_size" -> m.caches().geometry().sizeBytes();
+            case "cpus" -> m.kernel().context().cpus();
             case "DMA_MAPPING_ERROR" -> Bits.U64_MAX;
             default -> throw new IllegalArgumentException("no variable '" + name
-                    + "' (loop variables, the scenario's vars, page_size, cache_line, cache_size,"
+                    + "' (loop variables, the scenario's vars, page_size, cache_line, cache_size, cpus,"
                     + " DMA_MAPPING_ERROR)");
         };
     }

@@ -21,6 +21,28 @@ public final class Workloads {
         return List.copyOf(all);
     }
 
+    /**
+     * A built-in workload by name, or a scenario file (a path ending in {@code .yaml} or {@code .yml}) and one of
+     * its variants ({@code variant} null: the first). Bad names and variants are {@link IllegalArgumentException}s;
+     * a bad file is an {@code InputException} naming its file, line and field.
+     */
+    public static Workload resolve(String nameOrFile, String variant) {
+        if (nameOrFile.endsWith(".yaml") || nameOrFile.endsWith(".yml")) {
+            Scenario s = ScenarioLoader.load(java.nio.file.Path.of(nameOrFile));
+            String v = variant == null ? s.variants().get(0) : variant;
+            if (!s.variants().contains(v)) {
+                throw new IllegalArgumentException("no variant '" + v + "' in " + nameOrFile + " (its variants: "
+                        + String.join(", ", s.variants()) + ")");
+            }
+            return new ScenarioWorkload(s, v);
+        }
+        if (variant != null) {
+            throw new IllegalArgumentException("--variant applies to a scenario file; a built-in workload names its"
+                    + " variant itself (e.g. " + CORPUS_PREFIX + "double-unmap-fixed)");
+        }
+        return byName(nameOrFile);
+    }
+
     /** The built-in workload {@code name}. */
     public static Workload byName(String name) {
         List<String> names = new ArrayList<>();
