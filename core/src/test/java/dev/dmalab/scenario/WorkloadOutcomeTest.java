@@ -209,15 +209,24 @@ class WorkloadOutcomeTest {
     void workloadLookup() {
         assertThat(Workloads.all())
                 .extracting(Workload::name)
-                .startsWith("streaming-roundtrip", "streaming-roundtrip-nosync", "bug-dma-none", "xen-dom0-boot")
+                .startsWith(
+                        "streaming-roundtrip",
+                        "streaming-roundtrip-nosync",
+                        "bug-dma-none",
+                        "xen-dom0-boot",
+                        "nic-rx-ring",
+                        "nic-rx-ring-nosync",
+                        "nvme-io",
+                        "usb-small-buffers")
                 .contains("check-unmap-wrong-size", "check-unmap-wrong-size-fixed")
-                .hasSize(4 + 2 * 28)
+                .hasSize(8 + 2 * 28)
                 .doesNotHaveDuplicates();
         assertThat(Workloads.all()).allMatch(w -> !w.description().isBlank());
         assertThatThrownBy(() -> Workloads.byName("nope"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown workload 'nope' (built-in: streaming-roundtrip, streaming-roundtrip-nosync,"
-                        + " bug-dma-none, xen-dom0-boot, and the checker corpus check-*: see 'dmalab scenarios')");
+                        + " bug-dma-none, xen-dom0-boot, nic-rx-ring, nic-rx-ring-nosync, nvme-io, usb-small-buffers,"
+                        + " and the checker corpus check-*: see 'dmalab scenarios')");
         assertThat(Outcome.OOPS.label()).isEqualTo("oops");
     }
 }
