@@ -80,7 +80,8 @@ class ArchitectureTest {
                         "platform",
                         "trace",
                         "replay",
-                        "scenario");
+                        "scenario",
+                        "matrix");
         for (Map.Entry<String, List<String>> e : mayUse.entrySet()) {
             List<String> allowed = new ArrayList<>();
             allowed.add("dev.dmalab." + e.getKey() + "..");
