@@ -9,6 +9,15 @@ import java.util.Map;
  * the second, ...).
  */
 public record MatrixResult(Subject subject, String cmdline, long seed, List<Cell> cells) {
+    /** The order outcomes are counted in by {@link #summary()}: from the best to the worst, unsupported last. */
+    public static final List<CellOutcome> SUMMARY_ORDER = List.of(
+            CellOutcome.OK,
+            CellOutcome.FINDINGS,
+            CellOutcome.FAILED,
+            CellOutcome.POOL_EXHAUSTED,
+            CellOutcome.OOPS,
+            CellOutcome.UNSUPPORTED);
+
     public MatrixResult {
         cells = List.copyOf(cells);
     }
@@ -28,21 +37,15 @@ public record MatrixResult(Subject subject, String cmdline, long seed, List<Cell
     }
 
     /**
-     * One line: {@code 60 cells: 48 ok, 6 findings, 6 unsupported}, outcomes in the order ok, findings, failed,
-     * pool exhausted, oops, unsupported, those with no cell left out.
+     * One line: {@code 60 cells: 48 ok, 6 findings, 6 unsupported}, outcomes in {@link #SUMMARY_ORDER}, those with
+     * no cell left out.
      */
     public String summary() {
         Map<CellOutcome, Integer> n = counts();
         StringBuilder sb = new StringBuilder();
         sb.append(cells.size()).append(cells.size() == 1 ? " cell" : " cells");
         String sep = ": ";
-        for (CellOutcome o : List.of(
-                CellOutcome.OK,
-                CellOutcome.FINDINGS,
-                CellOutcome.FAILED,
-                CellOutcome.POOL_EXHAUSTED,
-                CellOutcome.OOPS,
-                CellOutcome.UNSUPPORTED)) {
+        for (CellOutcome o : SUMMARY_ORDER) {
             Integer k = n.get(o);
             if (k != null) {
                 sb.append(sep).append(k).append(' ').append(o.label());
