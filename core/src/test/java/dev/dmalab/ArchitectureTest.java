@@ -167,6 +167,22 @@ class ArchitectureTest {
     }
 
     @Test
+    void onlyTheMatrixHasAnExecutorService() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.dmalab.matrix..")
+                .should()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName(java.util.concurrent.ExecutorService.class.getName())
+                .orShould()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName(java.util.concurrent.Executors.class.getName())
+                .because("a machine is single-threaded; matrix runs machines side by side (DESIGN.md: the only"
+                        + " ExecutorService)")
+                .check(model);
+    }
+
+    @Test
     void versionsAreComparedOnlyInsideTheKernelPackage() {
         noClasses()
                 .that()
