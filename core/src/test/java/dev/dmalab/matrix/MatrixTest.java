@@ -88,10 +88,11 @@ class MatrixTest {
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException(e);
                     }
+                    finished.add(cell);
                 } else {
+                    finished.add(cell); // before the count-down, so that the first cell is surely added last
                     others.countDown();
                 }
-                finished.add(cell);
             }
         };
         List<int[]> progress = new ArrayList<>();
