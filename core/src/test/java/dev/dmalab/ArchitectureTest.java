@@ -80,7 +80,8 @@ class ArchitectureTest {
                         "platform",
                         "trace",
                         "replay",
-                        "scenario");
+                        "scenario",
+                        "matrix");
         for (Map.Entry<String, List<String>> e : mayUse.entrySet()) {
             List<String> allowed = new ArrayList<>();
             allowed.add("dev.dmalab." + e.getKey() + "..");
@@ -162,6 +163,22 @@ class ArchitectureTest {
                 .orShould()
                 .callConstructor(java.util.SplittableRandom.class)
                 .because("a run must be a pure function of its inputs and seed (DESIGN.md, Determinism)")
+                .check(model);
+    }
+
+    @Test
+    void onlyTheMatrixHasAnExecutorService() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.dmalab.matrix..")
+                .should()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName(java.util.concurrent.ExecutorService.class.getName())
+                .orShould()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName(java.util.concurrent.Executors.class.getName())
+                .because("a machine is single-threaded; matrix runs machines side by side (DESIGN.md: the only"
+                        + " ExecutorService)")
                 .check(model);
     }
 

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             ExplainCommand.class,
             ReplayCommand.class,
+            MatrixCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

@@ -26,16 +26,23 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ReadmeTest {
     static final Path README = Path.of("..", "README.md");
 
-    /** One command of the README and the output pasted under it. */
-    record Example(int line, String command, List<String> output) {
+    /** One command of a document and the output pasted under it. */
+    record Example(String file, int line, String command, List<String> output) {
         @Override
         public String toString() {
-            return "README.md:" + line + ": " + command;
+            return file + ":" + line + ": " + command;
         }
     }
 
     static Stream<Example> examples() throws IOException {
-        List<String> lines = Files.readAllLines(README, StandardCharsets.UTF_8);
+        List<Example> out = examples(README);
+        assertThat(out).as("README examples").hasSizeGreaterThanOrEqualTo(6);
+        return out.stream();
+    }
+
+    /** The {@code $ ./dmalab ...} commands in the fenced blocks of a Markdown file, with their pasted output. */
+    static List<Example> examples(Path doc) throws IOException {
+        List<String> lines = Files.readAllLines(doc, StandardCharsets.UTF_8);
         List<Example> out = new ArrayList<>();
         boolean inBlock = false;
         Example current = null;
@@ -51,7 +58,9 @@ class ReadmeTest {
             }
             if (l.startsWith("$ ")) {
                 String cmd = l.substring(2);
-                current = cmd.startsWith("./dmalab") ? new Example(i + 1, cmd, new ArrayList<>()) : null;
+                current = cmd.startsWith("./dmalab")
+                        ? new Example(doc.getFileName().toString(), i + 1, cmd, new ArrayList<>())
+                        : null;
                 if (current != null) {
                     out.add(current);
                 }
@@ -59,13 +68,17 @@ class ReadmeTest {
                 current.output().add(l);
             }
         }
-        assertThat(out).as("README examples").hasSizeGreaterThanOrEqualTo(6);
-        return out.stream();
+        return out;
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("examples")
     void theReadmeShowsWhatThisVersionPrints(Example ex, @TempDir Path tmp) {
+        check(ex, tmp);
+    }
+
+    /** Runs the example in-process and compares its output with the one pasted in the document. */
+    static void check(Example ex, Path tmp) {
         String cmd = ex.command();
         int head = -1;
         int pipe = cmd.indexOf(" | head -");
@@ -80,8 +93,8 @@ class ReadmeTest {
         }
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.startsWith("testdata/")) {
-                args.set(i, "../" + a); // the README's paths are the repository's; the test runs in cli/
+            if (a.startsWith("testdata/") || a.startsWith("core/src/")) {
+                args.set(i, "../" + a); // the documents' paths are the repository's; the test runs in cli/
             }
             if (a.equals("--trace") && i + 1 < args.size()) {
                 args.set(i + 1, tmp.resolve(args.get(i + 1)).toString());
