@@ -104,8 +104,8 @@ public final class ScenarioLoader {
         }
 
         Scenario scenario(YamlNode root, String text) {
-            checkKeys(
-                    root, "name", "description", "variants", "devices", "requires", "entry", "expect", "vars", "steps");
+            root.checkKeys(
+                    "name", "description", "variants", "devices", "requires", "entry", "expect", "vars", "steps");
             YamlNode nameNode = root.get("name");
             String name = nameNode.text();
             if (!name.matches("[a-z0-9][a-z0-9-]*")) {
@@ -119,7 +119,7 @@ public final class ScenarioLoader {
                 for (YamlNode e : v.elements()) {
                     YamlNode nameOf = e;
                     if (e.isMap()) {
-                        checkKeys(e, "name", "description");
+                        e.checkKeys("name", "description");
                         nameOf = e.get("name");
                     }
                     String s = nameOf.text();
@@ -141,7 +141,7 @@ public final class ScenarioLoader {
                 if (!vn.isMap()) {
                     throw error(vn, "expected a mapping of names to numbers");
                 }
-                for (String k : keys(vn)) {
+                for (String k : vn.keys()) {
                     YamlNode e = vn.get(k);
                     if (!k.matches("[A-Za-z_][A-Za-z0-9_]*") || CONSTANTS.contains(k)) {
                         throw error(e, "not a usable variable name: " + k);
@@ -158,7 +158,7 @@ public final class ScenarioLoader {
             Category expect = null;
             YamlNode ex = root.opt("expect");
             if (ex != null) {
-                checkKeys(ex, "finding");
+                ex.checkKeys("finding");
                 YamlNode f = ex.get("finding");
                 expect = category(f);
             }
@@ -192,7 +192,7 @@ public final class ScenarioLoader {
                     default -> throw error(n, "expected each, first, none or a mapping, got " + n.text());
                 };
             }
-            checkKeys(n, "need", "drivers", "each", "otherwise");
+            n.checkKeys("need", "drivers", "each", "otherwise");
             Scenario.Need need = Scenario.Need.ANY;
             if (n.has("need")) {
                 need = enumValue(n.get("need"), Scenario.Need.class, "any, non-coherent, iommu, pci");
@@ -203,7 +203,7 @@ public final class ScenarioLoader {
                     drivers.add(d.text());
                 }
             }
-            boolean each = bool(n, "each", false);
+            boolean each = n.bool("each", false);
             boolean otherwiseFirst = false;
             if (n.has("otherwise")) {
                 YamlNode o = n.get("otherwise");
@@ -220,7 +220,7 @@ public final class ScenarioLoader {
             if (n == null) {
                 return Scenario.Requires.NOTHING;
             }
-            checkKeys(n, "features", "arch", "otherwise");
+            n.checkKeys("features", "arch", "otherwise");
             List<Feature> features = new ArrayList<>();
             if (n.has("features")) {
                 for (YamlNode f : list(n.get("features"))) {
@@ -307,7 +307,7 @@ public final class ScenarioLoader {
             }
             String op = null;
             YamlNode args = null;
-            for (String k : keys(s)) {
+            for (String k : s.keys()) {
                 if (k.equals("when") || k.equals("unless")) {
                     continue;
                 }
@@ -365,7 +365,7 @@ public final class ScenarioLoader {
                 case "device_write" -> deviceAccess(at, need(args, s, op), true);
                 case "bind_driver" -> bindDriver(at, need(args, s, op));
                 case "unbind_driver" -> {
-                    if (args != null && !(args.isMap() && keys(args).isEmpty())) {
+                    if (args != null && !(args.isMap() && args.keys().isEmpty())) {
                         throw error(args, "takes no arguments (write 'unbind_driver: {}')");
                     }
                     yield new Steps.UnbindDriver(at);
@@ -373,12 +373,12 @@ public final class ScenarioLoader {
                 case "initcalls" -> initcalls(at, need(args, s, op));
                 case "sata_io" -> {
                     YamlNode a = need(args, s, op);
-                    checkKeys(a, "lba");
+                    a.checkKeys("lba");
                     yield new Steps.Sata(at, Steps.Sata.What.LOCAL_IO, expr(a, "lba", true), null);
                 }
                 case "blkback_io" -> {
                     YamlNode a = need(args, s, op);
-                    checkKeys(a, "lba", "read_lba");
+                    a.checkKeys("lba", "read_lba");
                     yield new Steps.Sata(at, Steps.Sata.What.GUEST_IO, expr(a, "lba", true), expr(a, "read_lba", true));
                 }
                 default -> throw new IllegalStateException(op);
@@ -396,7 +396,7 @@ public final class ScenarioLoader {
             if (a == null) {
                 throw new InputException(file, s.line(), "task", "missing arguments (comm, pid, cpu)");
             }
-            checkKeys(a, "comm", "pid", "cpu");
+            a.checkKeys("comm", "pid", "cpu");
             String comm = a.has("comm") ? a.get("comm").text() : null;
             if (comm != null && (comm.isEmpty() || comm.length() > 15)) {
                 throw error(a.get("comm"), "a task name has 1 to 15 characters (TASK_COMM_LEN), got '" + comm + "'");
@@ -405,7 +405,7 @@ public final class ScenarioLoader {
         }
 
         private Step repeat(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "times", "var", "steps");
+            a.checkKeys("times", "var", "steps");
             Expr times = expr(a, "times", true);
             String var = "i";
             if (a.has("var")) {
@@ -424,7 +424,7 @@ public final class ScenarioLoader {
         }
 
         private Step functionStep(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "name", "steps");
+            a.checkKeys("name", "steps");
             return new Steps.Function(at, function(a.get("name")), steps(a.get("steps")));
         }
 
@@ -437,7 +437,7 @@ public final class ScenarioLoader {
         }
 
         private Step buffer(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "name", "kind", "size", "offset", "zone", "of");
+            a.checkKeys("name", "kind", "size", "offset", "zone", "of");
             ScenarioRun.Kind kind = ScenarioRun.Kind.PAGES;
             if (a.has("kind")) {
                 kind = enumValue(
@@ -467,12 +467,12 @@ public final class ScenarioLoader {
         }
 
         private Step free(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "buffer", "offset", "size");
+            a.checkKeys("buffer", "offset", "size");
             return new Steps.Free(at, name(a, "buffer", true), expr(a, "offset", false), expr(a, "size", false));
         }
 
         private Step live(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "buffer", "offset", "len", "what");
+            a.checkKeys("buffer", "offset", "len", "what");
             return new Steps.Live(
                     at,
                     name(a, "buffer", true),
@@ -533,7 +533,7 @@ public final class ScenarioLoader {
         }
 
         private Step cpuWrite(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "buffer", "offset", "len", "data", "fill", "from", "save");
+            a.checkKeys("buffer", "offset", "len", "data", "fill", "from", "save");
             return new Steps.CpuWrite(
                     at,
                     name(a, "buffer", true),
@@ -544,7 +544,7 @@ public final class ScenarioLoader {
         }
 
         private Step cpuRead(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "buffer", "offset", "len", "expect", "expect_fill", "expect_crc32", "why", "save");
+            a.checkKeys("buffer", "offset", "len", "expect", "expect_fill", "expect_crc32", "why", "save");
             return new Steps.CpuRead(
                     at,
                     name(a, "buffer", true),
@@ -555,12 +555,12 @@ public final class ScenarioLoader {
         }
 
         private Step thrash(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "bytes");
+            a.checkKeys("bytes");
             return new Steps.ThrashCache(at, expr(a, "bytes", true));
         }
 
         private Step map(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "buffer", "offset", "len", "direction", "attrs", "api", "as", "check", "on_error");
+            a.checkKeys("buffer", "offset", "len", "direction", "attrs", "api", "as", "check", "on_error");
             boolean page = false;
             if (a.has("api")) {
                 YamlNode api = a.get("api");
@@ -580,12 +580,12 @@ public final class ScenarioLoader {
                     attrs == null ? 0 : attrs,
                     page,
                     name(a, "as", false),
-                    bool(a, "check", true),
+                    a.bool("check", true),
                     quiet(a));
         }
 
         private Step mapSg(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "as", "entries", "direction", "attrs", "check", "on_error");
+            a.checkKeys("as", "entries", "direction", "attrs", "check", "on_error");
             List<Steps.SgEntry> entries = new ArrayList<>();
             YamlNode en = a.get("entries");
             for (YamlNode e : list(en)) {
@@ -593,7 +593,7 @@ public final class ScenarioLoader {
                     entries.add(new Steps.SgEntry(nameOf(e), null, null));
                     continue;
                 }
-                checkKeys(e, "buffer", "offset", "len");
+                e.checkKeys("buffer", "offset", "len");
                 entries.add(
                         new Steps.SgEntry(name(e, "buffer", true), expr(e, "offset", false), expr(e, "len", false)));
             }
@@ -607,7 +607,7 @@ public final class ScenarioLoader {
                     entries,
                     direction(a.get("direction")),
                     attrs == null ? 0 : attrs,
-                    bool(a, "check", true),
+                    a.bool("check", true),
                     quiet(a));
         }
 
@@ -617,7 +617,7 @@ public final class ScenarioLoader {
             if (n == null) {
                 return false;
             }
-            if (!bool(a, "check", true)) {
+            if (!a.bool("check", true)) {
                 throw error(n, "with check: false the driver never learns that the map failed");
             }
             return switch (n.text()) {
@@ -628,7 +628,7 @@ public final class ScenarioLoader {
         }
 
         private Step unmap(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "handle", "addr", "len", "direction", "attrs", "api", "nents", "skip_if_error");
+            a.checkKeys("handle", "addr", "len", "direction", "attrs", "api", "nents", "skip_if_error");
             Expr.Name handle = name(a, "handle", false);
             if (handle == null) {
                 if (!a.has("addr")) {
@@ -660,11 +660,11 @@ public final class ScenarioLoader {
                     attrs(a),
                     api,
                     expr(a, "nents", false),
-                    bool(a, "skip_if_error", false));
+                    a.bool("skip_if_error", false));
         }
 
         private Step sync(Step.Ctx at, YamlNode a, boolean forCpu) {
-            checkKeys(a, "handle", "addr", "offset", "len", "direction", "nents");
+            a.checkKeys("handle", "addr", "offset", "len", "direction", "nents");
             Expr.Name handle = name(a, "handle", false);
             if (handle == null) {
                 for (String k : new String[] {"addr", "len", "direction"}) {
@@ -687,10 +687,9 @@ public final class ScenarioLoader {
 
         private Step deviceAccess(Step.Ctx at, YamlNode a, boolean write) {
             if (write) {
-                checkKeys(a, "handle", "addr", "segment", "offset", "len", "data", "fill", "from", "save");
+                a.checkKeys("handle", "addr", "segment", "offset", "len", "data", "fill", "from", "save");
             } else {
-                checkKeys(
-                        a,
+                a.checkKeys(
                         "handle",
                         "addr",
                         "segment",
@@ -723,7 +722,7 @@ public final class ScenarioLoader {
         }
 
         private Step bindDriver(Step.Ctx at, YamlNode a) {
-            checkKeys(a, "name", "probe", "remove");
+            a.checkKeys("name", "probe", "remove");
             YamlNode n = a.get("name");
             if (!n.text().matches("[A-Za-z0-9_-]+")) {
                 throw error(n, "expected a driver name, got " + n.text());
@@ -751,38 +750,6 @@ public final class ScenarioLoader {
                 throw error(n, "expected a list");
             }
             return n.elements();
-        }
-
-        private List<String> keys(YamlNode n) {
-            return n.keys();
-        }
-
-        private void checkKeys(YamlNode n, String... allowed) {
-            if (!n.isMap()) {
-                throw error(n, "expected a mapping");
-            }
-            Set<String> ok = Set.of(allowed);
-            for (String k : keys(n)) {
-                if (!ok.contains(k)) {
-                    throw new InputException(
-                            file,
-                            n.raw(k).line(),
-                            k,
-                            "unknown key (known: " + String.join(", ", new TreeSet<>(ok)) + ")");
-                }
-            }
-        }
-
-        private boolean bool(YamlNode a, String key, boolean dflt) {
-            YamlNode n = a.opt(key);
-            if (n == null) {
-                return dflt;
-            }
-            return switch (n.text()) {
-                case "true", "yes", "on" -> true;
-                case "false", "no", "off" -> false;
-                default -> throw error(n, "expected true or false, got " + n.text());
-            };
         }
 
         private <E extends Enum<E>> E enumValue(YamlNode n, Class<E> type, String known) {

@@ -174,6 +174,11 @@ final class ScenarioRun implements Expr.Env {
         return m;
     }
 
+    /** The mapping a step's {@code handle} field names, or null when the step gives none. */
+    Mapping mappingOrNull(Expr.Name handle) {
+        return handle == null ? null : mapping(eval(handle, "handle"), "handle");
+    }
+
     void save(String name, byte[] bytes) {
         saved.put(name, bytes);
     }
@@ -211,6 +216,11 @@ final class ScenarioRun implements Expr.Env {
         } catch (IllegalArgumentException ex) {
             throw new Bad(field, ex.getMessage());
         }
+    }
+
+    /** An optional field's value: {@code dflt} when the step does not give it. */
+    long evalOr(Expr e, String field, long dflt) {
+        return e == null ? dflt : eval(e, field);
     }
 
     String eval(Expr.Name n, String field) {

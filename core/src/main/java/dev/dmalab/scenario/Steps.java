@@ -209,7 +209,7 @@ final class Steps {
         void exec(ScenarioRun r) {
             String n = r.eval(name, "name");
             long sz = r.eval(size, "size");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             if (sz <= 0 || sz > (1L << 30)) {
                 throw new ScenarioRun.Bad("size", "expected 1 byte to 1G, got " + sz);
             }
@@ -315,7 +315,7 @@ final class Steps {
         void exec(ScenarioRun r) {
             String n = r.eval(buffer, "buffer");
             Buf b = r.buffer(n, "buffer");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             switch (b.kind()) {
                 case KMALLOC -> r.ctx().kfree(b.va() + off);
                 case COHERENT -> {
@@ -355,7 +355,7 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Buf b = r.buffer(r.eval(buffer, "buffer"), "buffer");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             long l = r.eval(len, "len");
             r.ctx().liveData(b.va() + off, l, what);
         }
@@ -472,7 +472,7 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Buf b = r.buffer(r.eval(buffer, "buffer"), "buffer");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             int l = span(r, b, off, len);
             byte[] bytes = data.bytes(r, l);
             r.ctx().cpuWrite(b.va() + off, bytes);
@@ -518,7 +518,7 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Buf b = r.buffer(r.eval(buffer, "buffer"), "buffer");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             int l = span(r, b, off, len);
             byte[] seen = r.ctx().cpuRead(b.va() + off, l);
             if (save != null) {
@@ -608,7 +608,7 @@ final class Steps {
         void exec(ScenarioRun r) {
             Device dev = r.requireDevice("buffer");
             Buf b = r.buffer(r.eval(buffer, "buffer"), "buffer");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             int l = span(r, b, off, len);
             DmaApi dma = r.ctx().dma();
             long addr;
@@ -668,7 +668,7 @@ final class Steps {
             long total = 0;
             for (SgEntry e : entries) {
                 Buf b = r.buffer(r.eval(e.buffer(), "buffer"), "buffer");
-                long off = e.offset() == null ? 0 : r.eval(e.offset(), "offset");
+                long off = r.evalOr(e.offset(), "offset", 0);
                 int l = span(r, b, off, e.len());
                 sg.addPhys(b.phys() + off, l, pageBytes);
                 total += l;
@@ -741,7 +741,7 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Device dev = r.requireDevice("handle");
-            Mapping m = handle == null ? null : r.mapping(r.eval(handle, "handle"), "handle");
+            Mapping m = r.mappingOrNull(handle);
             if (m != null && m.kind == MapKind.COHERENT) {
                 throw new ScenarioRun.Bad("handle", "'" + m.name + "' is coherent memory: release it with free");
             }
@@ -803,7 +803,7 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Device dev = r.requireDevice("handle");
-            Mapping m = handle == null ? null : r.mapping(r.eval(handle, "handle"), "handle");
+            Mapping m = r.mappingOrNull(handle);
             Direction d = dir != null ? dir : m.dir;
             DmaApi dma = r.ctx().dma();
             if (m != null && m.kind == MapKind.SG && addr == null) {
@@ -815,7 +815,7 @@ final class Steps {
                 }
                 return;
             }
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            long off = r.evalOr(offset, "offset", 0);
             long a = address(r, m, addr) + off;
             long l = len != null ? r.eval(len, "len") : m.len - off;
             if (forCpu) {
@@ -871,8 +871,8 @@ final class Steps {
         @Override
         void exec(ScenarioRun r) {
             Device dev = r.requireDevice("handle");
-            Mapping m = handle == null ? null : r.mapping(r.eval(handle, "handle"), "handle");
-            long off = offset == null ? 0 : r.eval(offset, "offset");
+            Mapping m = r.mappingOrNull(handle);
+            long off = r.evalOr(offset, "offset", 0);
             long[] starts;
             int[] lens;
             if (m != null && m.kind == MapKind.SG && addr == null && segment == null) {
