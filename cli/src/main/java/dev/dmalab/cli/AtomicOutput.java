@@ -7,6 +7,10 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writes an output file atomically: into a temporary file beside it, then renamed over it, so that an existing
@@ -34,6 +38,19 @@ final class AtomicOutput {
         }
     }
 
+    /**
+     * Gives the temporary file the permissions of the file it replaces, or rw-r--r-- for a new one (a temporary file
+     * is created private, and the output must not be).
+     */
+    private static void permissions(Path tmp, Path path) throws IOException {
+        if (!Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return;
+        }
+        Set<PosixFilePermission> perms =
+                Files.exists(path) ? Files.getPosixFilePermissions(path) : PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(tmp, perms);
+    }
+
     static void write(Path path, Body body) {
         Path dir = path.toAbsolutePath().getParent();
         Path tmp = null;
@@ -42,6 +59,7 @@ final class AtomicOutput {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 body.write(w);
             }
+            permissions(tmp, path);
             try {
                 Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

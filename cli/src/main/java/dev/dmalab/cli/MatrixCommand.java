@@ -10,6 +10,7 @@ import dev.dmalab.matrix.MatrixResult;
 import dev.dmalab.matrix.Subject;
 import dev.dmalab.platform.PlatformProfile;
 import dev.dmalab.platform.Platforms;
+import dev.dmalab.report.HtmlReport;
 import dev.dmalab.scenario.Scenario;
 import dev.dmalab.scenario.ScenarioLoader;
 import dev.dmalab.scenario.ScenarioWorkload;
@@ -99,6 +100,14 @@ final class MatrixCommand implements Callable<Integer> {
     boolean json;
 
     @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description =
+                    "Also write an HTML report to FILE.html: the grid of outcomes, every cell's detail, the findings and Oops reports of the cells that have them, and bytes bounced and peak swiotlb use per cell, with inline SVG plots;"
+                            + " self-contained (no script, no external resource), written atomically.")
+    Path report;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress bar (it is drawn on stderr only when stderr is a terminal and the run takes"
                     + " longer than a second).")
@@ -113,6 +122,9 @@ final class MatrixCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Subject subject = subject();
+        if (report != null) {
+            AtomicOutput.checkWritable(report);
+        }
         List<PlatformProfile> profiles = new ArrayList<>();
         for (String p : platforms == null ? Platforms.BUILT_IN : platforms) {
             profiles.add(UsageException.lookup(() -> Platforms.load(p.strip())));
@@ -136,6 +148,10 @@ final class MatrixCommand implements Callable<Integer> {
             if (bar != null) {
                 bar.finish();
             }
+        }
+        if (report != null) {
+            String html = HtmlReport.matrix(result);
+            AtomicOutput.write(report, out -> out.write(html));
         }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {

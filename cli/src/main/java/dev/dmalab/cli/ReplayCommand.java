@@ -12,6 +12,8 @@ import dev.dmalab.platform.PlatformProfile;
 import dev.dmalab.replay.PoolSizer;
 import dev.dmalab.replay.ReplaySetup;
 import dev.dmalab.replay.TraceReplay;
+import dev.dmalab.report.HtmlReport;
+import dev.dmalab.report.Timeline;
 import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceFormatException;
 import dev.dmalab.util.Bits;
@@ -26,7 +28,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -111,6 +112,14 @@ final class ReplayCommand implements Callable<Integer> {
             description = "With --check: report every dma-debug error, not only the first (debugfs all_errors).")
     boolean allErrors;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description =
+                    "Also write an HTML report to FILE.html: the set-up and where each parameter came from, fidelity, the account, findings, and swiotlb slots per area, IOVA space, bytes bounced per device and mapping lifetimes over the trace's time, with inline SVG plots;"
+                            + " self-contained (no script, no external resource), written atomically.")
+    Path report;
+
     @Option(names = "--stats", description = "Print lines read and events per second on stderr.")
     boolean stats;
 
@@ -131,6 +140,9 @@ final class ReplayCommand implements Callable<Integer> {
         if (!Files.isRegularFile(trace)) {
             throw new UsageException("trace " + trace + ": no such file");
         }
+        if (report != null) {
+            AtomicOutput.checkWritable(report);
+        }
         Supplier<FtraceParser> open = () -> {
             try {
                 return FtraceParser.open(trace, strict);
@@ -148,8 +160,12 @@ final class ReplayCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         TraceReplay r;
         DmaChecker checker = null;
+        Timeline timeline = null;
         try (FtraceParser p = open.get()) {
             Machine first = setup.boot();
+            if (report != null) {
+                timeline = Timeline.attach(first);
+            }
             if (check) {
                 checker = first.attachChecker(
                         CheckOptions.DEFAULT.withAllErrors(allErrors).withCheckMapErrors(false));
@@ -200,6 +216,21 @@ final class ReplayCommand implements Callable<Integer> {
                             r.events() / Math.max(secs, 1e-9),
                             compare ? 2 : 1,
                             compare ? "s" : "");
+        }
+        if (timeline != null) {
+            String html = HtmlReport.replay(
+                    new HtmlReport.ReplayView(
+                            trace.toString(),
+                            r,
+                            setup,
+                            compare,
+                            checker == null ? List.of() : checker.findings(),
+                            checker == null ? 0 : checker.suppressed(),
+                            checker != null,
+                            fits,
+                            shownMismatches),
+                    timeline.finish());
+            AtomicOutput.write(report, out -> out.write(html));
         }
         boolean findings = checker != null && !checker.findings().isEmpty();
         return r.model().failuresKernelMade() > 0 || findings ? Main.EXIT_FAILED : Main.EXIT_OK;
@@ -316,7 +347,7 @@ final class ReplayCommand implements Callable<Integer> {
         a.row("  swiotlb peak", slots == 0 ? "no pool" : m.peakSwiotlbSlots() + " of " + slots + " slots");
         DmaIommu io = mm.iommu();
         if (io != null) {
-            a.row("  iommu", iommuSummary(io));
+            a.row("  iommu", io.summary());
             a.row("  iommu faults", io.hardware().faults().size());
             a.row(
                     "  iommu exposure after unmap",
@@ -358,27 +389,6 @@ final class ReplayCommand implements Callable<Integer> {
             o.println();
             o.println("smallest swiotlb pool without a failure: none needed (nothing was bounced)");
         }
-    }
-
-    /** The IOMMU in one line: unit, domain types, IOVA allocations from the rcache and the tree, flushes. */
-    static String iommuSummary(DmaIommu io) {
-        long hits = 0;
-        long tree = 0;
-        long flushes = 0;
-        TreeSet<String> types = new TreeSet<>();
-        for (DmaIommu.Domain d : io.domains()) {
-            types.add(d.type().sysfs());
-            if (d.iovad() != null) {
-                hits += d.iovad().rcacheHits();
-                tree += d.iovad().treeAllocs();
-            }
-            if (d.flushQueue() != null) {
-                flushes += d.flushQueue().flushes();
-            }
-        }
-        return io.hardware().name() + ", " + io.domains().size() + " domains (" + String.join(", ", types)
-                + "), IOVAs: " + hits + " from the rcache, " + tree + " from the tree"
-                + (flushes > 0 ? ", " + flushes + " flush-queue flushes" : "");
     }
 
     /** One row per event type or device: mappings, and how many each model got exactly. */
@@ -512,7 +522,7 @@ final class ReplayCommand implements Callable<Integer> {
         DmaIommu io = m.machine().iommu();
         if (io != null) {
             ObjectNode im = o.putObject("iommu");
-            im.put("summary", iommuSummary(io));
+            im.put("summary", io.summary());
             im.put("faults", io.hardware().faults().size());
             im.put("staleAccesses", io.hardware().staleAccesses());
             im.put("unmaps", io.exposureCount());

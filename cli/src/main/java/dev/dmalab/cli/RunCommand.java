@@ -7,6 +7,8 @@ import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.kernel.OopsReport;
 import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.PlatformProfile;
+import dev.dmalab.report.HtmlReport;
+import dev.dmalab.report.Timeline;
 import dev.dmalab.scenario.Outcome;
 import dev.dmalab.scenario.RunResult;
 import dev.dmalab.scenario.Workload;
@@ -61,6 +63,14 @@ final class RunCommand implements Callable<Integer> {
             description = "Write the run's dma:*/swiotlb:* events to FILE in the kernel's ftrace text format.")
     Path trace;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description =
+                    "Also write an HTML report to FILE.html: the outcome, findings, any Oops, and swiotlb slots per area, IOVA space, bytes bounced per device and mapping lifetimes over time, with inline SVG plots;"
+                            + " self-contained (no script, no external resource), written atomically.")
+    Path report;
+
     @Option(names = "--dmesg", description = "Print the modelled kernel log (with --json: a \"dmesg\" field).")
     boolean dmesg;
 
@@ -102,6 +112,9 @@ final class RunCommand implements Callable<Integer> {
         if (trace != null) {
             AtomicOutput.checkWritable(trace);
         }
+        if (report != null) {
+            AtomicOutput.checkWritable(report);
+        }
         Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
         if (!noCheck) {
             machine.attachChecker(CheckOptions.DEFAULT.withAllErrors(allErrors).withDriverFilter(driverFilter));
@@ -111,10 +124,15 @@ final class RunCommand implements Callable<Integer> {
             writer = new FtraceWriter(version, profile.cpus());
             machine.events().addListener(writer);
         }
+        Timeline timeline = report == null ? null : Timeline.attach(machine);
         RunResult r = WorkloadRunner.run(w, machine, seed);
         if (writer != null) {
             FtraceWriter out = writer;
             AtomicOutput.write(trace, out::writeTo);
+        }
+        if (timeline != null) {
+            String html = HtmlReport.run(r, machine, timeline.finish());
+            AtomicOutput.write(report, out -> out.write(html));
         }
         PrintWriter o = spec.commandLine().getOut();
         if (json) {

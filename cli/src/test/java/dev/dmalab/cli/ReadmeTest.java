@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pasted output compared with what this version prints. A block may be abridged with lines {@code ...}: the runs of
  * lines between them must appear in the output in order, each contiguous; lines before the first {@code ...} are the
  * output's first lines, lines after the last one its last lines. {@code | head -N} takes the first N lines; a {@code --trace}
- * file goes to a temporary folder; {@code testdata/} paths are the repository's; a command naming a file the
+ * or {@code --report} file goes to a temporary folder; {@code testdata/} paths are the repository's; a command naming a file the
  * repository does not have (an example of bad input) is skipped.
  */
 class ReadmeTest {
@@ -96,7 +96,7 @@ class ReadmeTest {
             if (a.startsWith("testdata/") || a.startsWith("core/src/")) {
                 args.set(i, "../" + a); // the documents' paths are the repository's; the test runs in cli/
             }
-            if (a.equals("--trace") && i + 1 < args.size()) {
+            if ((a.equals("--trace") || a.equals("--report")) && i + 1 < args.size()) {
                 args.set(i + 1, tmp.resolve(args.get(i + 1)).toString());
             }
             assumeTrue(!a.endsWith(".yaml") || Files.exists(Path.of("..", a)), "an example of a user's own file: " + a);

@@ -44,6 +44,8 @@ public final class Device {
     private boolean dmaIommu;
     private IommuContext iommuContext;
     private boolean untrusted;
+    private long bytesBouncedToDevice;
+    private long bytesBouncedFromDevice;
 
     public Device(String name, BusType bus) {
         if (name == null || name.isEmpty()) {
@@ -290,6 +292,28 @@ public final class Device {
 
     public void setDmaIommu(boolean dmaIommu) {
         this.dmaIommu = dmaIommu;
+    }
+
+    /**
+     * Counts a swiotlb bounce copy for this device (a model statistic, not a {@code struct device} field): {@code
+     * toDevice} for a copy into the bounce buffer, otherwise out of it.
+     */
+    public void countBounce(boolean toDevice, long bytes) {
+        if (toDevice) {
+            bytesBouncedToDevice += bytes;
+        } else {
+            bytesBouncedFromDevice += bytes;
+        }
+    }
+
+    /** Bytes swiotlb copied into bounce buffers for this device (for the device to read). */
+    public long bytesBouncedToDevice() {
+        return bytesBouncedToDevice;
+    }
+
+    /** Bytes swiotlb copied out of bounce buffers for this device (what the device wrote). */
+    public long bytesBouncedFromDevice() {
+        return bytesBouncedFromDevice;
     }
 
     @Override

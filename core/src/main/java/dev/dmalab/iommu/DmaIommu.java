@@ -32,6 +32,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * dma-iommu: models {@code drivers/iommu/dma-iommu.c} of Linux 6.12 (spec §8, corrected by validated-iova.md) and the
@@ -350,6 +351,30 @@ public final class DmaIommu implements DmaMapOps {
     /** The groups' domains in group order of creation. */
     public List<Domain> domains() {
         return List.copyOf(domains.values());
+    }
+
+    /**
+     * The IOMMU in one line, for reports: the unit, its domains' types, where IOVAs came from (the rcache, the tree)
+     * and how often flush queues flushed.
+     */
+    public String summary() {
+        long hits = 0;
+        long tree = 0;
+        long flushes = 0;
+        TreeSet<String> types = new TreeSet<>();
+        for (Domain d : domains.values()) {
+            types.add(d.type().sysfs());
+            if (d.iovad() != null) {
+                hits += d.iovad().rcacheHits();
+                tree += d.iovad().treeAllocs();
+            }
+            if (d.flushQueue() != null) {
+                flushes += d.flushQueue().flushes();
+            }
+        }
+        return hardware().name() + ", " + domains.size() + " domains (" + String.join(", ", types) + "), IOVAs: "
+                + hits + " from the rcache, " + tree + " from the tree"
+                + (flushes > 0 ? ", " + flushes + " flush-queue flushes" : "");
     }
 
     /** Whether {@code dev} still tries the 32-bit IOVA space first. */

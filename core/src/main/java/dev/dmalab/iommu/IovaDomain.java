@@ -160,6 +160,7 @@ public final class IovaDomain {
     private long nextWorkDueNs = Long.MAX_VALUE;
 
     private boolean lastFromRcache;
+    private long allocatedPages;
     private long rcacheHits;
     private long treeAllocs;
     private long treeFrees;
@@ -258,6 +259,9 @@ public final class IovaDomain {
             below.next = n;
         }
         index.put(n.pfnLo, n);
+        if (!n.reserved) {
+            allocatedPages += n.pfnHi - n.pfnLo + 1;
+        }
     }
 
     private void unlink(Node n) {
@@ -268,6 +272,9 @@ public final class IovaDomain {
         }
         n.next.prev = n.prev;
         index.remove(n.pfnLo);
+        if (!n.reserved) {
+            allocatedPages -= n.pfnHi - n.pfnLo + 1;
+        }
     }
 
     /** {@code private_find_iova}: the node holding {@code pfn}, or null. */
@@ -292,6 +299,9 @@ public final class IovaDomain {
         for (Node n = lowest; n != null; n = n.next) {
             if (ule(pfnLo, n.pfnHi) && ule(n.pfnLo, pfnHi)) {
                 if (ult(pfnLo, n.pfnLo)) {
+                    if (!n.reserved) {
+                        allocatedPages += n.pfnLo - pfnLo;
+                    }
                     index.remove(n.pfnLo);
                     n.pfnLo = pfnLo;
                     index.put(n.pfnLo, n);
@@ -688,6 +698,14 @@ public final class IovaDomain {
     // ---------------------------------------------------------------------------------------------------------
     // Inspection
 
+    /**
+     * Granules held by allocations in the tree (not reservations): the live mappings, plus what waits in a flush
+     * queue or sits in the rcache's magazines, which the tree still counts as allocated.
+     */
+    public long allocatedPages() {
+        return allocatedPages;
+    }
+
     /** A range of the tree: {@code [pfnLo, pfnHi]}, and whether it is a reservation. */
     public record Range(long pfnLo, long pfnHi, boolean reserved) {}
 
@@ -760,16 +778,20 @@ public final class IovaDomain {
 
     /**
      * Checks the invariants: nodes in strictly increasing, non-overlapping order ending at the anchor; the index
-     * agrees with the list; the cached nodes are in the tree; every cached pfn is the start of a non-reserved node
+     * agrees with the list; {@link #allocatedPages()} is the sum of the allocations' sizes; the cached nodes are in the tree; every cached pfn is the start of a non-reserved node
      * and is cached once; the depot counts agree.
      *
      * @throws IllegalStateException naming the first broken invariant
      */
     public void checkInvariants() {
         int count = 0;
+        long pages = 0;
         Node prevNode = null;
         for (Node n = lowest; n != null; n = n.next) {
             count++;
+            if (!n.reserved) {
+                pages += n.pfnHi - n.pfnLo + 1;
+            }
             if (n.prev != prevNode) {
                 throw new IllegalStateException("broken prev link at pfn " + Long.toHexString(n.pfnLo));
             }
@@ -786,6 +808,10 @@ public final class IovaDomain {
         }
         if (prevNode != anchor || count != index.size()) {
             throw new IllegalStateException("list and index differ: " + count + " vs " + index.size());
+        }
+        if (pages != allocatedPages) {
+            throw new IllegalStateException(
+                    "allocated pages counted " + allocatedPages + " but the tree holds " + pages);
         }
         if (index.get(cachedNode.pfnLo) != cachedNode || index.get(cached32Node.pfnLo) != cached32Node) {
             throw new IllegalStateException("a cached node is not in the tree");

@@ -1,5 +1,9 @@
 package dev.dmalab.matrix;
 
+import dev.dmalab.check.DmaFinding;
+import dev.dmalab.kernel.OopsReport;
+import java.util.List;
+
 /**
  * The result of one cell: one platform, one kernel version.
  *
@@ -11,6 +15,8 @@ package dev.dmalab.matrix;
  * @param bounceBytes bytes swiotlb copied to and from its bounce buffers
  * @param peakSlots the most swiotlb slots in use at once (the default pool's {@code io_tlb_used_hiwater})
  * @param poolSlots the size of the default swiotlb pool in slots (0: no pool)
+ * @param checks the DMA checker's findings in full (empty for traces and unsupported cells), for reports
+ * @param oops the crash report of an {@code oops} cell, else null
  */
 public record Cell(
         String platform,
@@ -20,7 +26,26 @@ public record Cell(
         String detail,
         long bounceBytes,
         long peakSlots,
-        long poolSlots) {
+        long poolSlots,
+        List<DmaFinding> checks,
+        OopsReport oops) {
+    public Cell {
+        checks = List.copyOf(checks);
+    }
+
+    /** A cell without the checker's findings in full or an Oops report. */
+    public Cell(
+            String platform,
+            String kernel,
+            CellOutcome outcome,
+            int findings,
+            String detail,
+            long bounceBytes,
+            long peakSlots,
+            long poolSlots) {
+        this(platform, kernel, outcome, findings, detail, bounceBytes, peakSlots, poolSlots, List.of(), null);
+    }
+
     /** An unsupported cell: nothing ran. */
     static Cell unsupported(String platform, String kernel, String why) {
         return new Cell(platform, kernel, CellOutcome.UNSUPPORTED, 0, why, 0, 0, 0);

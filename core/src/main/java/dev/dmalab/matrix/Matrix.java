@@ -195,7 +195,7 @@ public final class Matrix {
      *
      * @param poolSlots the size of the machine's default swiotlb pool in slots
      */
-    static Cell classify(RunResult r, long poolSlots) {
+    public static Cell classify(RunResult r, long poolSlots) {
         long failedMaps = r.counters().getOrDefault("swiotlb_failed_maps", 0L);
         long bounced = r.counters().getOrDefault("swiotlb_bytes_to_bounce", 0L)
                 + r.counters().getOrDefault("swiotlb_bytes_from_bounce", 0L);
@@ -222,7 +222,8 @@ public final class Matrix {
             outcome = CellOutcome.OK;
             detail = null;
         }
-        return new Cell(r.platform(), r.kernel(), outcome, findings, detail, bounced, peak, poolSlots);
+        return new Cell(
+                r.platform(), r.kernel(), outcome, findings, detail, bounced, peak, poolSlots, r.checks(), r.oops());
     }
 
     private static String first(List<String> failures, List<String> findings) {
@@ -265,8 +266,19 @@ public final class Matrix {
                     kernel.name(),
                     "trace line " + e.line() + ": " + (e.field() == null ? "" : e.field() + ": ") + e.reason());
         } catch (KernelOops o) {
-            return swiotlbCell(
+            Cell c = swiotlbCell(
                     platform, kernel, machine, CellOutcome.OOPS, o.report().summary());
+            return new Cell(
+                    c.platform(),
+                    c.kernel(),
+                    c.outcome(),
+                    c.findings(),
+                    c.detail(),
+                    c.bounceBytes(),
+                    c.peakSlots(),
+                    c.poolSlots(),
+                    List.of(),
+                    o.report());
         }
         TraceReplay.Model m = replay.model();
         if (m.failuresKernelMade() == 0) {

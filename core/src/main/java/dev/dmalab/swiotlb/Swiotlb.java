@@ -360,7 +360,7 @@ public final class Swiotlb {
         boolean copy = kernel.has(Feature.SWIOTLB_COPY_ON_MAP_ALWAYS)
                 || (!DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC) && dir.deviceReads());
         if (copy) {
-            copy(tlb, orig, size, Direction.TO_DEVICE);
+            copy(dev, tlb, orig, size, Direction.TO_DEVICE);
         }
         explainBounce(tlb, orig, size);
         return tlb;
@@ -397,7 +397,7 @@ public final class Swiotlb {
         } else {
             long orig = pool.origAddr(pool.slotOf(tlb));
             if (copyBack && orig != IoTlbPool.INVALID_PHYS_ADDR) {
-                copy(orig, tlb, mappingSize, Direction.FROM_DEVICE);
+                copy(dev, orig, tlb, mappingSize, Direction.FROM_DEVICE);
             }
             m.decUsed(pool.release50(tlb, mappingSize));
         }
@@ -443,9 +443,9 @@ public final class Swiotlb {
         }
         orig += tlb & (IoTlbPool.IO_TLB_SIZE - 1);
         if (copyDir == Direction.TO_DEVICE) {
-            copy(tlb, orig, size, copyDir);
+            copy(dev, tlb, orig, size, copyDir);
         } else {
-            copy(orig, tlb, size, copyDir);
+            copy(dev, orig, tlb, size, copyDir);
         }
     }
 
@@ -476,15 +476,16 @@ public final class Swiotlb {
             size = allocSize;
         }
         if (dir == Direction.TO_DEVICE) {
-            copy(tlb, orig, size, dir);
+            copy(dev, tlb, orig, size, dir);
         } else {
-            copy(orig, tlb, size, dir);
+            copy(dev, orig, tlb, size, dir);
         }
     }
 
-    /** A bounce copy by the current CPU through the linear map, counted by direction. */
-    private void copy(long dstPa, long srcPa, long size, Direction dir) {
+    /** A bounce copy by the current CPU through the linear map, counted by direction (in all and for the device). */
+    private void copy(Device dev, long dstPa, long srcPa, long size, Direction dir) {
         cpu.copyPhys(dstPa, srcPa, size);
+        dev.countBounce(dir == Direction.TO_DEVICE, size);
         if (dir == Direction.TO_DEVICE) {
             bytesToBounce += size;
         } else {
