@@ -11,9 +11,7 @@ import dev.dmalab.matrix.Subject;
 import dev.dmalab.platform.PlatformProfile;
 import dev.dmalab.platform.Platforms;
 import dev.dmalab.report.HtmlReport;
-import dev.dmalab.scenario.Scenario;
-import dev.dmalab.scenario.ScenarioLoader;
-import dev.dmalab.scenario.ScenarioWorkload;
+import dev.dmalab.scenario.Workload;
 import dev.dmalab.scenario.Workloads;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -162,32 +160,27 @@ final class MatrixCommand implements Callable<Integer> {
         return result.failed() ? Main.EXIT_FAILED : Main.EXIT_OK;
     }
 
-    /** The workload: a built-in name first, then a scenario file by its extension, then any other file as a trace. */
+    /**
+     * The workload: a scenario file by its extension, then a built-in name, then any other existing file as a trace.
+     * Workloads are resolved by {@link Workloads#resolve}, as {@code dmalab run} resolves them, with its messages.
+     */
     private Subject subject() {
         boolean scenarioFile = workload.endsWith(".yaml") || workload.endsWith(".yml");
-        if (variant != null && !scenarioFile) {
-            throw new UsageException("--variant applies to a scenario file (.yaml, .yml), not to " + workload);
+        if (!scenarioFile
+                && variant == null
+                && !Workloads.isBuiltIn(workload)
+                && Files.isRegularFile(Path.of(workload))) {
+            kind = "trace";
+            return new Subject.OfTrace(Path.of(workload));
         }
-        if (scenarioFile) {
-            Scenario s = ScenarioLoader.load(Path.of(workload));
-            String v = variant == null ? s.variants().get(0) : variant;
-            if (!s.variants().contains(v)) {
-                throw new UsageException(
-                        workload + ": no variant '" + v + "' (variants: " + String.join(", ", s.variants()) + ")");
-            }
-            kind = "scenario";
-            return new Subject.OfWorkload(new ScenarioWorkload(s, v));
-        }
+        boolean unknown = !scenarioFile && variant == null && !Workloads.isBuiltIn(workload);
         try {
-            Subject builtIn = new Subject.OfWorkload(Workloads.byName(workload));
-            kind = "workload";
-            return builtIn;
+            Workload w = Workloads.resolve(workload, variant);
+            kind = scenarioFile ? "scenario" : "workload";
+            return new Subject.OfWorkload(w);
         } catch (IllegalArgumentException e) {
-            if (Files.isRegularFile(Path.of(workload))) {
-                kind = "trace";
-                return new Subject.OfTrace(Path.of(workload));
-            }
-            throw new UsageException(e.getMessage() + "; nor is it a scenario file (.yaml, .yml) or a trace file");
+            throw new UsageException(
+                    e.getMessage() + (unknown ? "; nor is it a scenario file (.yaml, .yml) or a trace file" : ""));
         }
     }
 

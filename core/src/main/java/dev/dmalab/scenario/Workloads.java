@@ -43,6 +43,16 @@ public final class Workloads {
         return byName(nameOrFile);
     }
 
+    /** Whether {@code name} is a built-in workload (a library scenario's variant). */
+    public static boolean isBuiltIn(String name) {
+        for (Workload w : all()) {
+            if (w.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The built-in workload {@code name}. */
     public static Workload byName(String name) {
         List<String> names = new ArrayList<>();
