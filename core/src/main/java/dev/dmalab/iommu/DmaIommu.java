@@ -485,7 +485,7 @@ public final class DmaIommu implements DmaMapOps {
         IovaDomain iovad = st.domain.iovad;
         long gmask = iovad.granule() - 1;
         long off = phys & gmask;
-        if (Bits.ult(gmask, dev.minAlignMask())) {
+        if (Bits.ult(gmask, DmaParams.minAlignMask(kernel.version(), dev))) {
             kernel.printk()
                     .warnOnce(
                             "__iommu_dma_map:min_align:" + dev.name(),
