@@ -3,6 +3,7 @@ package dev.dmalab.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dmalab.check.CheckOptions;
+import dev.dmalab.iommu.DmaIommu;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.kernel.OopsReport;
 import dev.dmalab.platform.Machine;
@@ -15,8 +16,11 @@ import dev.dmalab.scenario.Workload;
 import dev.dmalab.scenario.WorkloadRunner;
 import dev.dmalab.scenario.Workloads;
 import dev.dmalab.trace.FtraceWriter;
+import dev.dmalab.util.Bits;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -192,6 +196,9 @@ final class RunCommand implements Callable<Integer> {
                 d.put("native_ops", w.nativeOps());
             }
         }
+        if (m.iommu() != null) {
+            o.set("iommu", iommuJson(m));
+        }
         ObjectNode c = o.putObject("counters");
         for (Map.Entry<String, Long> e : r.counters().entrySet()) {
             c.put(e.getKey(), e.getValue());
@@ -216,6 +223,9 @@ final class RunCommand implements Callable<Integer> {
         if (m.xen() != null) {
             printXenWiring(o, m);
         }
+        if (m.iommu() != null) {
+            printIommu(o, m);
+        }
         if (r.oops() != null) {
             o.println();
             o.print(r.oops().text());
@@ -238,6 +248,86 @@ final class RunCommand implements Callable<Integer> {
             t.row(w.device(), w.driver(), w.dmaOps(), w.nativeOps());
         }
         o.print(t);
+    }
+
+    /**
+     * The IOMMU's account of the run: where IOVAs came from, and for how long devices could still reach memory after
+     * its unmap (none in strict mode; until the flush queue's flush in lazy mode), per mapping, longest first.
+     */
+    static void printIommu(PrintWriter o, Machine m) {
+        DmaIommu io = m.iommu();
+        o.println();
+        o.println("IOMMU: " + io.summary());
+        long queued = io.awaitingInvalidation();
+        long now = m.kernel().clock().nowNs();
+        if (io.exposedCount() == 0 && queued == 0) {
+            o.println("  exposure after unmap: none (" + io.exposureCount() + " unmaps, each invalidated at once)");
+            return;
+        }
+        if (io.exposureCount() > 0) {
+            o.printf(
+                    Locale.ROOT,
+                    "  exposure after unmap: %d of %d invalidated unmaps were reachable after it, max %s, mean %s%n",
+                    io.exposedCount(),
+                    io.exposureCount(),
+                    Units.span(io.exposureMaxNs()),
+                    Units.span(io.exposureTotalNs() / Math.max(1, io.exposedCount())));
+        }
+        if (queued > 0) {
+            o.printf(
+                    Locale.ROOT,
+                    "  %d unmapped IOVA%s still queued for invalidation at the end (reachable by the device), the"
+                            + " oldest for %s%n",
+                    queued,
+                    queued == 1 ? "" : "s",
+                    Units.span(now - io.oldestAwaitingNs()));
+        }
+        List<DmaIommu.Exposure> longest = io.longestExposures(EXPOSURES_SHOWN);
+        if (!longest.isEmpty()) {
+            Table t = new Table("  DEVICE", "IOVA", "PAGES", "UNMAPPED", "INVALIDATED", "WINDOW");
+            for (DmaIommu.Exposure e : longest) {
+                t.row(
+                        "  " + e.device(),
+                        Bits.hex0x(e.iova()),
+                        e.pages(),
+                        Units.micros(e.unmapNs()),
+                        Units.micros(e.invalidatedNs()),
+                        Units.span(e.windowNs()));
+            }
+            o.print(t);
+        }
+    }
+
+    /** How many of the longest exposure windows {@code run} lists. */
+    static final int EXPOSURES_SHOWN = 5;
+
+    static ObjectNode iommuJson(Machine m) {
+        DmaIommu io = m.iommu();
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("summary", io.summary());
+        n.put("unmaps", io.exposureCount());
+        n.put("exposedUnmaps", io.exposedCount());
+        n.put("exposureMaxNs", io.exposureMaxNs());
+        n.put("exposureTotalNs", io.exposureTotalNs());
+        n.put("awaitingInvalidation", io.awaitingInvalidation());
+        long oldest = io.oldestAwaitingNs();
+        if (oldest == Long.MAX_VALUE) {
+            n.putNull("oldestAwaitingNs");
+        } else {
+            n.put("oldestAwaitingNs", oldest);
+        }
+        n.put("faults", io.hardware().faults().size());
+        ArrayNode a = n.putArray("longestExposures");
+        for (DmaIommu.Exposure e : io.longestExposures(EXPOSURES_SHOWN)) {
+            ObjectNode x = a.addObject();
+            x.put("device", e.device());
+            x.put("iova", Bits.hex0x(e.iova()));
+            x.put("pages", e.pages());
+            x.put("unmapNs", e.unmapNs());
+            x.put("invalidatedNs", e.invalidatedNs());
+            x.put("windowNs", e.windowNs());
+        }
+        return n;
     }
 
     /** Prints the dmesg of a machine. */

@@ -18,6 +18,11 @@ final class Units {
         return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
+    /** A simulated duration in microseconds with one decimal: {@code 401.0 µs}. */
+    static String span(long ns) {
+        return String.format(java.util.Locale.ROOT, "%.1f µs", ns / 1000.0);
+    }
+
     /** Simulated nanoseconds as microseconds: {@code t=12.000 µs}. */
     static String micros(long ns) {
         return String.format(java.util.Locale.ROOT, "t=%.3f µs", ns / 1000.0);

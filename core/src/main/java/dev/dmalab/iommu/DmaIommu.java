@@ -240,6 +240,7 @@ public final class DmaIommu implements DmaMapOps {
     private final Map<Long, long[]> coherentBlocks = new HashMap<>();
     private final List<Exposure> exposures = new ArrayList<>();
     private long exposureCount;
+    private long exposedCount;
     private long exposureMaxNs;
     private long exposureTotalNs;
     private long unmapMismatches;
@@ -542,6 +543,9 @@ public final class DmaIommu implements DmaMapOps {
         exposureCount++;
         exposureTotalNs += window;
         exposureMaxNs = Math.max(exposureMaxNs, window);
+        if (window > 0) {
+            exposedCount++;
+        }
         if (window > 0 && exposures.size() < EXPOSURES_KEPT) {
             exposures.add(new Exposure(device, iova, pages, unmapNs, unmapNs + window));
         }
@@ -982,6 +986,41 @@ public final class DmaIommu implements DmaMapOps {
 
     public long exposureTotalNs() {
         return exposureTotalNs;
+    }
+
+    /** Invalidated unmaps whose invalidation came after the unmap (lazy mode): the device could still reach them. */
+    public long exposedCount() {
+        return exposedCount;
+    }
+
+    /** Unmapped IOVAs still waiting in a flush queue for their invalidation: exposed now. */
+    public long awaitingInvalidation() {
+        long n = 0;
+        for (Domain d : domains.values()) {
+            if (d.flushQueue() != null) {
+                n += d.flushQueue().queued();
+            }
+        }
+        return n;
+    }
+
+    /** The unmap time of the oldest IOVA still waiting for its invalidation, or {@link Long#MAX_VALUE}. */
+    public long oldestAwaitingNs() {
+        long oldest = Long.MAX_VALUE;
+        for (Domain d : domains.values()) {
+            if (d.flushQueue() != null) {
+                oldest = Math.min(oldest, d.flushQueue().oldestQueuedNs());
+            }
+        }
+        return oldest;
+    }
+
+    /** The {@code k} longest windows of {@link #exposures()}, longest first (ties: earliest unmap first). */
+    public List<Exposure> longestExposures(int k) {
+        List<Exposure> sorted = new ArrayList<>(exposures);
+        sorted.sort(java.util.Comparator.comparingLong((Exposure e) -> -e.windowNs())
+                .thenComparingLong(Exposure::unmapNs));
+        return List.copyOf(sorted.subList(0, Math.min(k, sorted.size())));
     }
 
     /** The first {@link #EXPOSURES_KEPT} unmaps whose invalidation was deferred, with their windows. */

@@ -71,6 +71,26 @@ public final class FlushQueue {
         return ((tail[cpu] + 1) & MASK) == head[cpu];
     }
 
+    /** Entries waiting on every CPU's ring: unmapped IOVAs the IOMMU may still translate. */
+    public int queued() {
+        int n = 0;
+        for (int c = 0; c < cpus; c++) {
+            n += queued(c);
+        }
+        return n;
+    }
+
+    /** When the oldest waiting entry was queued (its unmap), or {@link Long#MAX_VALUE} when none waits. */
+    public long oldestQueuedNs() {
+        long oldest = Long.MAX_VALUE;
+        for (int c = 0; c < cpus; c++) {
+            for (int i = head[c]; i != tail[c]; i = (i + 1) & MASK) {
+                oldest = Math.min(oldest, queuedNs[c * SIZE + i]);
+            }
+        }
+        return oldest;
+    }
+
     /** Entries waiting on {@code cpu}'s ring. */
     public int queued(int cpu) {
         return (tail[cpu] - head[cpu]) & MASK;

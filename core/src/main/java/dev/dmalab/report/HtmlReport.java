@@ -95,6 +95,9 @@ public final class HtmlReport {
             p.table("xen", List.of("device", "driver", "dma_ops", "swiotlb-xen's native ops"), rows);
             p.close();
         }
+        if (m.iommu() != null) {
+            p.iommu(m);
+        }
         p.timelinePlots(t, m);
         p.open("counters", "Counters");
         List<String[]> rows = new ArrayList<>();
@@ -668,6 +671,51 @@ public final class HtmlReport {
                     .append("</dt><dd>")
                     .append(Html.esc(text))
                     .append("</dd>\n");
+        }
+
+        /**
+         * The IOMMU's account: where IOVAs came from, and how long devices could still reach memory after its unmap
+         * (none when strict; until the flush in lazy mode), with the longest windows.
+         */
+        void iommu(Machine m) {
+            DmaIommu io = m.iommu();
+            open("iommu", "IOMMU: exposure after unmap");
+            para(io.summary() + ".");
+            long queued = io.awaitingInvalidation();
+            if (io.exposedCount() == 0 && queued == 0) {
+                para("No exposure: each of the " + io.exposureCount()
+                        + " unmaps was invalidated at once (strict invalidation).");
+            } else {
+                if (io.exposureCount() > 0) {
+                    para(io.exposedCount() + " of " + io.exposureCount()
+                            + " invalidated unmaps were still reachable by their device after the unmap: at most "
+                            + Html.time(io.exposureMaxNs()) + ", "
+                            + Html.time(io.exposureTotalNs() / Math.max(1, io.exposedCount())) + " on average.");
+                }
+                if (queued > 0) {
+                    para(queued + " unmapped IOVA" + (queued == 1 ? " was" : "s were")
+                            + " still queued for invalidation at the end, reachable by the device; the oldest for "
+                            + Html.time(m.kernel().clock().nowNs() - io.oldestAwaitingNs()) + ".");
+                }
+                List<String[]> rows = new ArrayList<>();
+                for (DmaIommu.Exposure e : io.longestExposures(LIST_SHOWN)) {
+                    rows.add(new String[] {
+                        e.device(),
+                        Bits.hex0x(e.iova()),
+                        Long.toString(e.pages()),
+                        Html.time(e.unmapNs()),
+                        Html.time(e.invalidatedNs()),
+                        Html.time(e.windowNs())
+                    });
+                }
+                if (!rows.isEmpty()) {
+                    table(
+                            "exposures",
+                            List.of("device", "IOVA", "pages", "unmapped at", "invalidated at", "window"),
+                            rows);
+                }
+            }
+            close();
         }
 
         void oops(List<OopsReport> reports, List<String> where) {

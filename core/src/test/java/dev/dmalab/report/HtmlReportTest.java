@@ -69,6 +69,9 @@ class HtmlReportTest {
         String b = runReport("nvme-io", "x86-q35-vtd-lazy", "6.12", "");
         assertThat(a).isEqualTo(b);
         assertThat(a).contains("<figure class=\"plot\" id=\"plot-iova\">");
+        assertThat(a)
+                .contains("<section id=\"iommu\">")
+                .contains("18 unmapped IOVAs were still queued for invalidation at the end");
         int at = a.indexOf("id=\"plot-iova\"");
         assertThat(a.substring(at, a.indexOf("</figure>", at))).contains("<path class=\"series\"");
     }
