@@ -48,12 +48,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions target;
 
-    @Option(
-            names = "--cmdline",
-            paramLabel = "PARAMS",
-            defaultValue = "",
-            description = "Kernel parameters added to the platform's, e.g. 'swiotlb=force' or 'swiotlb=512,force'.")
-    String cmdline;
+    @Mixin
+    CmdlineOption extra;
 
     @Option(
             names = "--trace",
@@ -102,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
         if (trace != null) {
             AtomicOutput.checkWritable(trace);
         }
-        Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+        Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(extra.cmdline));
         if (!noCheck) {
             machine.attachChecker(CheckOptions.DEFAULT.withAllErrors(allErrors).withDriverFilter(driverFilter));
         }
