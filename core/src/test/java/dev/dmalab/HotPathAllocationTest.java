@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaApi;
+import dev.dmalab.hypervisor.Domain;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.memory.Zone;
 import dev.dmalab.platform.Machine;
@@ -15,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * DESIGN.md: map, unmap and sync allocate nothing in steady state when no listener is attached. Measured with the
- * JVM's per-thread allocation counter (not timing), for the direct path, the swiotlb bounce path and a
- * non-coherent arm64 path with cache maintenance.
+ * JVM's per-thread allocation counter (not timing), for the direct path, the swiotlb bounce path, a non-coherent
+ * arm64 path with cache maintenance, the IOMMU (strict and lazy) and swiotlb-xen (a dom0 page and a guest's).
  */
 class HotPathAllocationTest {
     private static long allocatedBytes() {
@@ -25,12 +26,24 @@ class HotPathAllocationTest {
     }
 
     private static long bytesPerPair(String platform, String cmdline, String device) {
+        return bytesPerPair(platform, cmdline, device, false);
+    }
+
+    /** With {@code foreign}, the page is one of domU1's, grant-mapped into dom0 (a Xen dom0 platform only). */
+    private static long bytesPerPair(String platform, String cmdline, String device, boolean foreign) {
         assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
         Machine m = Machine.boot(
                 Platforms.builtIn(platform), KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
         DmaApi dma = m.dma();
         Device dev = m.device(device);
-        long page = m.allocKernelPages(0, Zone.NORMAL);
+        long page;
+        if (foreign) {
+            Domain guest = m.xen().domain(1);
+            long gfn = guest.p2m().tableBase() + 3;
+            page = m.gnttab().mapForeign(guest, m.xen().grantAccess(guest, m.dom0(), gfn, false), false);
+        } else {
+            page = m.allocKernelPages(0, Zone.NORMAL);
+        }
         for (int i = 0; i < 20_000; i++) { // warm up, materialise every touched memory chunk
             long a = dma.mapPageAttrs(dev, page, 0, 4096, Direction.BIDIRECTIONAL, 0);
             dma.syncSingleForCpu(dev, a, 4096, Direction.BIDIRECTIONAL);
@@ -70,5 +83,13 @@ class HotPathAllocationTest {
     void iommuLazyMapSyncUnmapAllocatesNothing() {
         // the flush queue fills every 255 unmaps, flushes the domain and frees into the rcache
         assertThat(bytesPerPair("x86-q35-vtd-lazy", "", "0000:00:03.0")).isZero();
+    }
+
+    @Test
+    void xenDom0LocalAndForeignPagesAllocateNothing() {
+        assertThat(bytesPerPair("juno-r2-xen-dom0", "", "0000:03:00.0", false)).isZero();
+        assertThat(bytesPerPair("juno-r2-xen-dom0", "", "0000:03:00.0", true)).isZero();
+        assertThat(bytesPerPair("x86-xen-pv-dom0", "", "0000:00:03.0", false)).isZero();
+        assertThat(bytesPerPair("x86-xen-pv-dom0", "", "0000:00:03.0", true)).isZero();
     }
 }

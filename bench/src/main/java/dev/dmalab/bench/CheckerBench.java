@@ -28,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code swiotlbPair}: the same machine booted with {@code swiotlb=force} (64 MiB pool): every map bounces the
  *       4 KiB into the next slot and the unmap frees it.
  *   <li>{@code iommuPair}: x86-q35-vtd (strict): an IOVA from the rcache, page-table entries set and cleared, the
- *       IOTLB invalidated per unmap.
+ *       IOTLB invalidated per unmap; x86-q35-vtd-lazy: the IOVA queued, the IOTLB flushed every 255 unmaps.
+ *   <li>{@code xenPair}: juno-r2-xen-dom0 (Xen dom0, arm64 1:1, coherent SiI3132), a dom0 page or a guest's
+ *       grant-mapped page ({@code foreign}), through {@code xen_swiotlb_dma_ops}.
  * </ul>
  *
  * Same machines and buffer as {@link MapUnmapBench}, whose pairs skip the {@code dma_mapping_error} call. The loop
@@ -72,55 +74,62 @@ public class CheckerBench {
         }
     }
 
-    /** The direct path. */
-    public static class Direct extends MapUnmapBench.Path {
+    /** A path with the checker attached or not, checked silent at the end of the trial. */
+    public abstract static class Checked extends MapUnmapBench.Path {
         @Param({"false", "true"})
         public boolean checker;
 
+        @TearDown(Level.Trial)
+        public void check() {
+            assertSilent(this, checker);
+        }
+    }
+
+    /** The direct path. */
+    public static class Direct extends Checked {
         @Setup(Level.Trial)
         public void setup() {
             boot("");
             attach(this, checker);
         }
-
-        @TearDown(Level.Trial)
-        public void check() {
-            assertSilent(this, checker);
-        }
     }
 
     /** The swiotlb path with the default 64 MiB pool ({@code swiotlb=force}). */
-    public static class Bounce extends MapUnmapBench.Path {
-        @Param({"false", "true"})
-        public boolean checker;
-
+    public static class Bounce extends Checked {
         @Setup(Level.Trial)
         public void setup() {
             boot("swiotlb=force");
             attach(this, checker);
         }
-
-        @TearDown(Level.Trial)
-        public void check() {
-            assertSilent(this, checker);
-        }
     }
 
-    /** The dma-iommu path on the q35 + VT-d model, strict invalidation. */
-    public static class Iommu extends MapUnmapBench.Path {
-        @Param({"false", "true"})
-        public boolean checker;
+    /** The dma-iommu path on the q35 + VT-d model, strict and lazy invalidation. */
+    public static class Iommu extends Checked {
+        @Param({"x86-q35-vtd", "x86-q35-vtd-lazy"})
+        public String platform;
 
         @Setup(Level.Trial)
         public void setup() {
-            boot("x86-q35-vtd", "");
+            boot(platform, "");
             attach(this, checker);
         }
+    }
 
-        @TearDown(Level.Trial)
-        public void check() {
-            assertSilent(this, checker);
+    /** Xen dom0 on juno-r2-xen-dom0 (arm64, 1:1): one of dom0's own pages, or a guest's grant-mapped page. */
+    public static class Xen extends Checked {
+        @Param({"false", "true"})
+        public boolean foreign;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            MapUnmapBench.bootXen(this, "juno-r2-xen-dom0", foreign);
+            attach(this, checker);
         }
+    }
+
+    @Benchmark
+    public long xenPair(Xen s) {
+        return pair(s);
     }
 
     @Benchmark

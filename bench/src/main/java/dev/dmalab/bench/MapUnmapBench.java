@@ -3,6 +3,7 @@ package dev.dmalab.bench;
 import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaApi;
+import dev.dmalab.hypervisor.Domain;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.memory.Zone;
 import dev.dmalab.platform.Machine;
@@ -32,6 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       (TO_DEVICE: no copy back).
  *   <li>{@code iommuPair}: x86-q35-vtd (strict) and x86-q35-vtd-lazy, the same device behind VT-d: an IOVA from the
  *       rcache, page-table entries set and cleared, the IOTLB invalidated (strict) or the IOVA queued (lazy).
+ *   <li>{@code xenPair}: Xen dom0 (arm64 1:1 and x86 PV), one of dom0's own pages or a guest's grant-mapped page,
+ *       through {@code xen_swiotlb_dma_ops} without a bounce.
  *   <li>{@code copy4k}: {@code System.arraycopy} of 4096 bytes between the same two arrays (both stay in L1).
  *   <li>{@code copy4kCycling}: the same copy into the next of as many 4 KiB arrays as the pool holds: what the bounce
  *       copy alone costs when, as in the kernel, each map writes the next slot of the pool.
@@ -61,11 +64,15 @@ public class MapUnmapBench {
         }
 
         void boot(String platform, String cmdline) {
+            boot(platform, cmdline, "0000:00:03.0");
+        }
+
+        void boot(String platform, String cmdline, String device) {
             Machine m = Machine.boot(
                     Platforms.builtIn(platform), KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
             machine = m;
             dma = m.dma();
-            dev = m.device("0000:00:03.0");
+            dev = m.device(device);
             page = m.allocKernelPages(0, Zone.NORMAL);
             // Fill the buffer so that the bounce copies materialised bytes (never-written memory is sparse and
             // would make the copy a cheaper zero fill).
@@ -116,6 +123,48 @@ public class MapUnmapBench {
         }
     }
 
+    /**
+     * Xen dom0 on the two kinds of dom0 the model has, Linux 6.12, every device behind {@code xen_swiotlb_dma_ops}:
+     * juno-r2-xen-dom0 (arm64, dom0 mapped 1:1, the SiI3132 on coherent PCIe) and x86-xen-pv-dom0 (x86 PV: dom0's
+     * machine frames lie above 4 GiB in reversed 2 MiB chunks, the NVMe has a 64-bit mask). {@code foreign=false}
+     * maps one of dom0's own pages ({@code xen_phys_to_dma} through the p2m, no bounce); {@code foreign=true} maps a
+     * page of domU1 that dom0 has grant-mapped ({@code gnttab_map_refs}), as blkback does, so the device is given the
+     * guest's machine frame. The set-up fails the trial if the first pair bounces or, for the foreign page, does not
+     * give the guest's frame.
+     */
+    public static class Xen extends Path {
+        @Param({"juno-r2-xen-dom0", "x86-xen-pv-dom0"})
+        public String platform;
+
+        @Param({"false", "true"})
+        public boolean foreign;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            bootXen(this, platform, foreign);
+        }
+    }
+
+    /** Boots a Xen dom0 platform and points {@code s.page} at a local or a grant-mapped foreign page. */
+    static void bootXen(Path s, String platform, boolean foreign) {
+        s.boot(platform, "", platform.startsWith("juno") ? "0000:03:00.0" : "0000:00:03.0");
+        long expected = -1;
+        if (foreign) {
+            Domain guest = s.machine.xen().domain(1);
+            long gfn = guest.p2m().tableBase() + 3;
+            int ref = s.machine.xen().grantAccess(guest, s.machine.dom0(), gfn, true);
+            s.page = s.machine.gnttab().mapForeign(guest, ref, true);
+            expected = guest.machineAddr(gfn << 12);
+        }
+        long addr = s.dma.mapPageAttrs(s.dev, s.page, 0, 4096, Direction.TO_DEVICE, 0);
+        s.dma.unmapPageAttrs(s.dev, addr, 4096, Direction.TO_DEVICE, 0);
+        if (s.machine.swiotlb().bouncedMaps() != 0 || (foreign && addr != expected)) {
+            throw new IllegalStateException(platform + (foreign ? " foreign" : " local") + ": the pair bounced or"
+                    + " missed the guest's frame (got 0x" + Long.toHexString(addr) + ", expected 0x"
+                    + Long.toHexString(expected) + ")");
+        }
+    }
+
     /** Two 4 KiB arrays. */
     @State(Scope.Thread)
     public static class Arrays4k {
@@ -161,6 +210,13 @@ public class MapUnmapBench {
 
     @Benchmark
     public long iommuPair(Iommu s) {
+        long addr = s.dma.mapPageAttrs(s.dev, s.page, 0, 4096, Direction.TO_DEVICE, 0);
+        s.dma.unmapPageAttrs(s.dev, addr, 4096, Direction.TO_DEVICE, 0);
+        return addr;
+    }
+
+    @Benchmark
+    public long xenPair(Xen s) {
         long addr = s.dma.mapPageAttrs(s.dev, s.page, 0, 4096, Direction.TO_DEVICE, 0);
         s.dma.unmapPageAttrs(s.dev, addr, 4096, Direction.TO_DEVICE, 0);
         return addr;

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             ExplainCommand.class,
             ReplayCommand.class,
             MatrixCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

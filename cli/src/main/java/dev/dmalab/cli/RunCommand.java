@@ -54,12 +54,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions target;
 
-    @Option(
-            names = "--cmdline",
-            paramLabel = "PARAMS",
-            defaultValue = "",
-            description = "Kernel parameters added to the platform's, e.g. 'swiotlb=force' or 'swiotlb=512,force'.")
-    String cmdline;
+    @Mixin
+    CmdlineOption extra;
 
     @Option(
             names = "--trace",
@@ -119,7 +115,7 @@ final class RunCommand implements Callable<Integer> {
         if (report != null) {
             AtomicOutput.checkWritable(report);
         }
-        Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
+        Machine machine = Machine.boot(profile, version, Machine.BootOptions.DEFAULT.withCmdline(extra.cmdline));
         if (!noCheck) {
             machine.attachChecker(CheckOptions.DEFAULT.withAllErrors(allErrors).withDriverFilter(driverFilter));
         }

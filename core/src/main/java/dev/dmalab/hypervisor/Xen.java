@@ -218,7 +218,8 @@ public final class Xen {
 
     /** The domain owning machine frame {@code mfn}, or null (free, Xen's own, or not RAM). */
     public Domain ownerOf(long mfn) {
-        for (long[] r : directOwners) {
+        for (int i = 0; i < directOwners.size(); i++) { // indexed: no iterator on the swiotlb-xen hot path
+            long[] r = directOwners.get(i);
             if (mfn >= r[0] && mfn < r[1]) {
                 return domains.get((int) r[2]);
             }
@@ -229,7 +230,8 @@ public final class Xen {
 
     /** The machine-to-phys table ({@code machine_to_phys_mapping}): the owner's guest frame, or INVALID. */
     public long m2p(long mfn) {
-        for (long[] r : directOwners) {
+        for (int i = 0; i < directOwners.size(); i++) { // indexed: no iterator on the swiotlb-xen hot path
+            long[] r = directOwners.get(i);
             if (mfn >= r[0] && mfn < r[1]) {
                 return mfn;
             }

@@ -3,6 +3,7 @@ package dev.dmalab.xen;
 import dev.dmalab.hypervisor.Domain;
 import dev.dmalab.hypervisor.Xen;
 import dev.dmalab.hypervisor.XenFrames;
+import dev.dmalab.util.LongLongMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -26,10 +27,13 @@ public final class XenP2m {
     private final Xen xen;
     private final Domain self;
     private final boolean pv;
-    /** ARM {@code phys_to_mach}: xen pfn -> machine frame, for grant-mapped foreign frames. */
-    private final TreeMap<Long, Long> physToMach = new TreeMap<>();
-    /** x86 PV: pfns whose p2m entry carries {@code FOREIGN_FRAME}. */
-    private final TreeMap<Long, Long> foreignPv = new TreeMap<>();
+    /**
+     * ARM {@code phys_to_mach}: xen pfn -> machine frame, for grant-mapped foreign frames. Primitive maps: every
+     * swiotlb-xen map and unmap looks frames up here, and must not box.
+     */
+    private final LongLongMap physToMach = new LongLongMap(16, XenFrames.INVALID);
+    /** x86 PV: pfns whose p2m entry carries {@code FOREIGN_FRAME}, with the entry they replaced. */
+    private final LongLongMap foreignPv = new LongLongMap(16, XenFrames.INVALID);
 
     public XenP2m(Xen xen, Domain self) {
         this.xen = xen;
@@ -56,8 +60,8 @@ public final class XenP2m {
             long mfn = self.p2m().lookup(xenPfn);
             return mfn == XenFrames.INVALID ? XenFrames.INVALID : mfn;
         }
-        Long foreign = physToMach.get(xenPfn);
-        return foreign != null ? foreign : xenPfn;
+        long foreign = physToMach.get(xenPfn);
+        return foreign != XenFrames.INVALID ? foreign : xenPfn;
     }
 
     /** {@code bfn_to_pfn(bfn)}: ARM identity; x86 PV {@code mfn_to_pfn} with the p2m back-check. */
@@ -101,8 +105,7 @@ public final class XenP2m {
     /** {@code clear_foreign_p2m_mapping} for one frame. */
     public void clearForeign(long xenPfn) {
         if (pv) {
-            Long old = foreignPv.remove(xenPfn);
-            self.p2m().set(xenPfn, old == null ? XenFrames.INVALID : old);
+            self.p2m().set(xenPfn, foreignPv.remove(xenPfn)); // INVALID when it was not foreign
         } else {
             physToMach.remove(xenPfn);
         }
@@ -117,11 +120,13 @@ public final class XenP2m {
     public Map<Long, Long> foreignFrames() {
         TreeMap<Long, Long> out = new TreeMap<>();
         if (pv) {
-            for (Long pfn : foreignPv.keySet()) {
+            for (long pfn : foreignPv.sortedKeys()) {
                 out.put(pfn, self.p2m().lookup(pfn));
             }
         } else {
-            out.putAll(physToMach);
+            for (long pfn : physToMach.sortedKeys()) {
+                out.put(pfn, physToMach.get(pfn));
+            }
         }
         return out;
     }

@@ -317,18 +317,22 @@ public final class XenSwiotlbDmaOps implements DmaMapOps {
         boolean foreignNoFlush = mm.archNeedSwiotlb(dev, phys, devAddr);
         boolean force = forced(dev);
         if (capable && !straddles && !foreignNoFlush && !force) {
-            explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " is bus " + Bits.hex0x(devAddr) + ", no bounce");
+            if (kernel.paths().enabled()) { // the note's text is built only when explain records it
+                explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " is bus " + Bits.hex0x(devAddr) + ", no bounce");
+            }
             forDevice(dev, pagePhys, devAddr, phys, size, dir, attrs);
             return devAddr;
         }
-        explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " (bus " + Bits.hex0x(devAddr) + ") bounces: "
-                + (force
-                        ? "swiotlb=force"
-                        : !capable
-                                ? "the device cannot reach it"
-                                : straddles
-                                        ? "its Xen frames are not machine-contiguous"
-                                        : "a foreign page Xen cannot flush for a non-coherent device"));
+        if (kernel.paths().enabled()) {
+            explain("swiotlb-xen: phys " + Bits.hex0x(phys) + " (bus " + Bits.hex0x(devAddr) + ") bounces: "
+                    + (force
+                            ? "swiotlb=force"
+                            : !capable
+                                    ? "the device cannot reach it"
+                                    : straddles
+                                            ? "its Xen frames are not machine-contiguous"
+                                            : "a foreign page Xen cannot flush for a non-coherent device"));
+        }
         swiotlb.emitBounced(dev, devAddr, size);
         long map = generic
                 ? swiotlb.tblMapSingle(dev, phys, size, 0, dir, attrs)
