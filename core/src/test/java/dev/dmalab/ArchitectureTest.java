@@ -167,6 +167,18 @@ class ArchitectureTest {
     }
 
     @Test
+    void numbersAreFormattedTheSameInEveryLocale() {
+        noClasses()
+                .should()
+                .callMethod(String.class, "format", String.class, Object[].class)
+                .orShould()
+                .callMethod(String.class, "formatted", Object[].class)
+                .because("String.format without a Locale prints the default locale's digits and separators: the same"
+                        + " run must give the same bytes on every machine (use Locale.ROOT)")
+                .check(model);
+    }
+
+    @Test
     void onlyTheMatrixHasAnExecutorService() {
         noClasses()
                 .that()

@@ -79,7 +79,7 @@ public record OopsReport(
     /** The report in the arch's own Oops format. */
     public String text() {
         StringBuilder sb = new StringBuilder();
-        String addr16 = String.format("%016x", faultAddress);
+        String addr16 = String.format(java.util.Locale.ROOT, "%016x", faultAddress);
         switch (arch) {
             case ARM64 -> {
                 if (kind == Kind.NULL_DEREF) {
@@ -107,7 +107,7 @@ public record OopsReport(
             case ARM32 -> {
                 if (kind == Kind.NULL_DEREF) {
                     sb.append("Unable to handle kernel NULL pointer dereference at virtual address ")
-                            .append(String.format("%08x", faultAddress))
+                            .append(String.format(java.util.Locale.ROOT, "%08x", faultAddress))
                             .append('\n');
                     sb.append("Internal error: Oops: 17 [#1] SMP ARM\n");
                 } else {

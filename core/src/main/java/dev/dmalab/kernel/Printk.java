@@ -30,7 +30,7 @@ public final class Printk {
         /** The dmesg form: {@code [    1.234567] text}. */
         public String dmesg() {
             long us = timeNs / 1000;
-            return String.format("[%5d.%06d] %s", us / 1_000_000, us % 1_000_000, text);
+            return String.format(java.util.Locale.ROOT, "[%5d.%06d] %s", us / 1_000_000, us % 1_000_000, text);
         }
     }
 

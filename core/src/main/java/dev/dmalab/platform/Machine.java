@@ -304,7 +304,7 @@ public final class Machine {
         if (!exists) {
             return;
         }
-        String pad = String.format("  %-8s ", name);
+        String pad = String.format(java.util.Locale.ROOT, "  %-8s ", name);
         if (end <= start) {
             kernel.printk().info(pad + "empty");
         } else {

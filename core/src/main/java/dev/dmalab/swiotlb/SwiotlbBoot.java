@@ -181,8 +181,9 @@ public final class SwiotlbBoot {
 
     /** The "mapped [mem A-B] (NMB)" text: 6.x prints 16-digit addresses, 5.x {@code %#010llx}. */
     public static String mappedLine(IoTlbPool pool, boolean sixteenDigits) {
-        String a = sixteenDigits ? Bits.hex16(pool.start()) : String.format("%#010x", pool.start());
-        String b = sixteenDigits ? Bits.hex16(pool.end()) : String.format("%#010x", pool.end());
+        String a =
+                sixteenDigits ? Bits.hex16(pool.start()) : String.format(java.util.Locale.ROOT, "%#010x", pool.start());
+        String b = sixteenDigits ? Bits.hex16(pool.end()) : String.format(java.util.Locale.ROOT, "%#010x", pool.end());
         return "mapped [mem " + a + "-" + b + "] (" + (((long) pool.nslabs() << IoTlbPool.IO_TLB_SHIFT) >>> 20) + "MB)";
     }
 

@@ -56,8 +56,14 @@ public final class FtraceWriter implements DmaListener {
     static String prefix(DmaEvent.Stamp s) {
         long us = s.timeNs() / 1000;
         return String.format(
+                java.util.Locale.ROOT,
                 "%16s-%-7d [%03d] %s %5d.%06d: ",
-                s.comm(), s.pid(), s.cpu(), s.flags(), us / 1_000_000, us % 1_000_000);
+                s.comm(),
+                s.pid(),
+                s.cpu(),
+                s.flags(),
+                us / 1_000_000,
+                us % 1_000_000);
     }
 
     /** One event as a trace line (without newline), or null for events that have no tracepoint. */
