@@ -49,7 +49,9 @@ import picocli.CommandLine.Spec;
                     + " platform), 2 bad usage or input."
         })
 final class ReplayCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "TRACE", description = "The trace: /sys/kernel/tracing/trace or trace_pipe text.")
+    @Parameters(
+            paramLabel = "TRACE",
+            description = "The trace: /sys/kernel/tracing/trace or trace_pipe text, or trace-cmd report output.")
     Path trace;
 
     @Mixin

@@ -26,8 +26,13 @@ import org.tukaani.xz.XZInputStream;
  * <p>A line that cannot be read is either skipped and counted (the default) or, in strict mode, reported by a
  * {@link TraceFormatException} naming the file, line and reason.
  *
- * <p>Partial in this issue: the {@code trace-cmd report} layout, the 6.13 {@code dma_alloc_sgt} payload and the
- * 6.17 {@code dma_map_phys} events are parsed as {@link TraceEvent.Other} (the trace issue completes them).
+ * <p>The {@code trace-cmd report} layout is read as well: no irq-flags column unless {@code -l} was given (the
+ * column after {@code [cpu]} is then the timestamp), event names padded with spaces before the payload, markers as
+ * the {@code print} event ({@code print: tracing_mark_write: TEXT}), and its header lines ({@code cpus=N}, {@code
+ * version = N}, {@code CPU N is empty}) skipped like ftrace's comments.
+ *
+ * <p>Partial: the 6.13 {@code dma_alloc_sgt} payload and the 6.17 {@code dma_map_phys} events are parsed as {@link
+ * TraceEvent.Other}.
  */
 public final class FtraceParser implements AutoCloseable {
     private final String file;
@@ -89,7 +94,7 @@ public final class FtraceParser implements AutoCloseable {
                 return null;
             }
             lineNo++;
-            if (line.isBlank() || line.startsWith("#")) {
+            if (line.isBlank() || line.startsWith("#") || isTraceCmdHeader(line)) {
                 continue;
             }
             try {
@@ -145,10 +150,15 @@ public final class FtraceParser implements AutoCloseable {
         if (flagsEnd < 0) {
             throw bad("line ends after the [cpu] column");
         }
-        String flags = line.substring(p, flagsEnd);
-        p = flagsEnd;
-        while (p < line.length() && line.charAt(p) == ' ') {
-            p++;
+        String flags;
+        if (isTimestampColon(line, p, flagsEnd)) {
+            flags = ""; // trace-cmd report without -l: no irq-flags column
+        } else {
+            flags = line.substring(p, flagsEnd);
+            p = flagsEnd;
+            while (p < line.length() && line.charAt(p) == ' ') {
+                p++;
+            }
         }
         int colon = line.indexOf(": ", p);
         if (colon < 0) {
@@ -166,9 +176,37 @@ public final class FtraceParser implements AutoCloseable {
             payload = rest;
         } else {
             name = line.substring(nameStart, nameEnd);
-            payload = line.substring(nameEnd + 2);
+            int from = nameEnd + 2;
+            if (!name.equals("tracing_mark_write")) {
+                // trace-cmd pads the event name; ftrace's dma and swiotlb payloads never start with a space
+                while (from < line.length() && line.charAt(from) == ' ') {
+                    from++;
+                }
+            }
+            payload = line.substring(from);
+            if (name.equals("print") && payload.startsWith("tracing_mark_write: ")) {
+                // trace-cmd shows a marker as ftrace's print event, whose format prints the writer's ip first
+                name = "tracing_mark_write";
+                payload = payload.substring("tracing_mark_write: ".length());
+            }
         }
         return new TraceRecord(lineNo, comm, pid, cpu, flags, ts, name, parsePayload(name, payload), line);
+    }
+
+    /** Whether {@code s[from, to)} is {@code seconds.fraction:}, the timestamp of a line with no flags column. */
+    private static boolean isTimestampColon(String s, int from, int to) {
+        if (to - from < 4 || s.charAt(to - 1) != ':') {
+            return false;
+        }
+        int dot = s.indexOf('.', from);
+        return dot > from && dot < to - 2 && isDigits(s, from, dot) && isDigits(s, dot + 1, to - 1);
+    }
+
+    /** {@code trace-cmd report}'s lines before the events: {@code cpus=2}, {@code version = 6}, {@code CPU 1 is empty}. */
+    private static boolean isTraceCmdHeader(String line) {
+        return line.startsWith("cpus=")
+                || line.startsWith("version = ")
+                || (line.startsWith("CPU ") && line.endsWith(" is empty"));
     }
 
     private static boolean isDigits(String s, int from, int to) {
