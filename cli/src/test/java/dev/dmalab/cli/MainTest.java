@@ -140,7 +140,7 @@ class MainTest {
     void usageErrorsSayWhatIsWrong() {
         assertThat(assertUsageError("run", "streaming-roundtrip", "-p", "nope").err())
                 .isEqualTo(
-                        "dmalab: unknown platform 'nope' (built-in: x86-q35, x86-q35-vtd, x86-q35-vtd-lazy, x86-q35-vtd-pt, arm64-virt, arm64-noncoherent, rpi4,"
+                        "dmalab: unknown platform 'nope' (built-in: x86-q35, x86-q35-vtd, x86-q35-vtd-lazy, x86-q35-vtd-pt, arm64-virt, arm64-smmuv3, arm64-noncoherent, rpi4,"
                                 + " juno-r2, juno-r2-xen-dom0, arm32-xen-dom0, x86-xen-pv-dom0, arm64-virt-xen-dom0, or a path"
                                 + " to a profile .yaml)\n");
         assertThat(assertUsageError("run", "streaming-roundtrip").err())
@@ -395,8 +395,10 @@ class MainTest {
         assertThat(j.get(1).get("iommu").asText()).isEqualTo("vt-d strict");
         assertThat(j.get(2).get("iommu").asText()).isEqualTo("vt-d lazy");
         assertThat(j.get(3).get("iommu").asText()).isEqualTo("vt-d passthrough");
-        assertThat(j.get(8).get("name").asText()).isEqualTo("juno-r2-xen-dom0");
-        assertThat(j.get(8).get("xen").asText()).isEqualTo("dom0 1:1 4.11");
+        assertThat(j.get(5).get("name").asText()).isEqualTo("arm64-smmuv3");
+        assertThat(j.get(5).get("iommu").asText()).isEqualTo("smmuv3 strict");
+        assertThat(j.get(9).get("name").asText()).isEqualTo("juno-r2-xen-dom0");
+        assertThat(j.get(9).get("xen").asText()).isEqualTo("dom0 1:1 4.11");
         assertThat(j.get(0).get("devices")).hasSize(6);
     }
 

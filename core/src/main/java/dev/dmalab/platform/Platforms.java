@@ -15,6 +15,7 @@ public final class Platforms {
             "x86-q35-vtd-lazy",
             "x86-q35-vtd-pt",
             "arm64-virt",
+            "arm64-smmuv3",
             "arm64-noncoherent",
             "rpi4",
             "juno-r2",

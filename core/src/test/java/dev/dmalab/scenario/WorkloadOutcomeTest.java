@@ -55,6 +55,7 @@ class WorkloadOutcomeTest {
             "x86-q35-vtd",
             "x86-q35-vtd-lazy",
             "x86-q35-vtd-pt",
+            "arm64-smmuv3",
             "arm64-virt",
             "juno-r2",
             "juno-r2-xen-dom0",
