@@ -280,6 +280,9 @@ final class RunCommand implements Callable<Integer> {
         }
         List<DmaIommu.Exposure> longest = io.longestExposures(EXPOSURES_SHOWN);
         if (!longest.isEmpty()) {
+            if (io.exposedCount() > longest.size()) {
+                o.println("  the " + longest.size() + " longest windows (--json lists every mapping's):");
+            }
             Table t = new Table("  DEVICE", "IOVA", "PAGES", "UNMAPPED", "INVALIDATED", "WINDOW");
             for (DmaIommu.Exposure e : longest) {
                 t.row(
@@ -313,8 +316,9 @@ final class RunCommand implements Callable<Integer> {
             n.put("oldestAwaitingNs", oldest);
         }
         n.put("faults", io.hardware().faults().size());
-        ArrayNode a = n.putArray("longestExposures");
-        for (DmaIommu.Exposure e : io.longestExposures(EXPOSURES_SHOWN)) {
+        // every exposure kept (the first DmaIommu.EXPOSURES_KEPT deferred invalidations), longest first
+        ArrayNode a = n.putArray("exposures");
+        for (DmaIommu.Exposure e : io.longestExposures(DmaIommu.EXPOSURES_KEPT)) {
             ObjectNode x = a.addObject();
             x.put("device", e.device());
             x.put("iova", Bits.hex0x(e.iova()));

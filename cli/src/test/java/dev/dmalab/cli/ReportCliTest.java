@@ -65,7 +65,9 @@ class ReportCliTest {
                 Json.MAPPER.readTree(json.out()).get("iommu");
         assertThat(io.get("exposureMaxNs").asLong()).isEqualTo(11_999_000);
         assertThat(io.get("awaitingInvalidation").asLong()).isEqualTo(1);
-        assertThat(io.get("longestExposures").get(0).get("windowNs").asLong()).isEqualTo(11_999_000);
+        assertThat(io.get("exposures")).hasSize(1);
+        assertThat(io.get("exposures").get(0).get("windowNs").asLong()).isEqualTo(11_999_000);
+        assertThat(io.get("exposures").get(0).get("iova").asText()).isEqualTo("0xfffff000");
         Cli.Result strict = Cli.run("run", yaml.toString(), "--platform", "x86-q35-vtd");
         assertThat(strict.out()).contains("  exposure after unmap: none (2 unmaps, each invalidated at once)\n");
     }
