@@ -101,8 +101,9 @@ final class MatrixCommand implements Callable<Integer> {
             names = "--report",
             paramLabel = "FILE.html",
             description =
-                    "Also write an HTML report to FILE.html: the grid of outcomes, every cell's detail, the findings and Oops reports of the cells that have them, and bytes bounced and peak swiotlb use per cell, with inline SVG plots;"
-                            + " self-contained (no script, no external resource), written atomically.")
+                    "Also write an HTML report to FILE.html: the grid of outcomes, every cell's detail, the findings "
+                            + "and Oops reports of the cells that have them, and bytes bounced and peak swiotlb use per cell, "
+                            + "with inline SVG plots; self-contained (no script, no external resource), written atomically.")
     Path report;
 
     @Option(

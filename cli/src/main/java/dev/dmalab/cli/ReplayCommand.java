@@ -117,9 +117,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(
             names = "--report",
             paramLabel = "FILE.html",
-            description =
-                    "Also write an HTML report to FILE.html: the set-up and where each parameter came from, fidelity, the account, findings, and swiotlb slots per area, IOVA space, bytes bounced per device and mapping lifetimes over the trace's time, with inline SVG plots;"
-                            + " self-contained (no script, no external resource), written atomically.")
+            description = "Also write an HTML report to FILE.html: the set-up and where each parameter came from, "
+                    + "fidelity, the account, findings, and swiotlb slots per area, IOVA space, bytes bounced per "
+                    + "device and mapping lifetimes over the trace's time, with inline SVG plots; self-contained (no "
+                    + "script, no external resource), written atomically.")
     Path report;
 
     @Option(names = "--stats", description = "Print lines read and events per second on stderr.")

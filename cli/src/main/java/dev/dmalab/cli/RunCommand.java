@@ -67,8 +67,9 @@ final class RunCommand implements Callable<Integer> {
             names = "--report",
             paramLabel = "FILE.html",
             description =
-                    "Also write an HTML report to FILE.html: the outcome, findings, any Oops, and swiotlb slots per area, IOVA space, bytes bounced per device and mapping lifetimes over time, with inline SVG plots;"
-                            + " self-contained (no script, no external resource), written atomically.")
+                    "Also write an HTML report to FILE.html: the outcome, findings, any Oops, and swiotlb slots per "
+                            + "area, IOVA space, bytes bounced per device and mapping lifetimes over time, with inline SVG "
+                            + "plots; self-contained (no script, no external resource), written atomically.")
     Path report;
 
     @Option(names = "--dmesg", description = "Print the modelled kernel log (with --json: a \"dmesg\" field).")
