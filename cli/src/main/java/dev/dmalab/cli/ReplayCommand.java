@@ -12,6 +12,7 @@ import dev.dmalab.platform.PlatformProfile;
 import dev.dmalab.replay.PoolSizer;
 import dev.dmalab.replay.ReplaySetup;
 import dev.dmalab.replay.TraceReplay;
+import dev.dmalab.report.Html;
 import dev.dmalab.report.HtmlReport;
 import dev.dmalab.report.Timeline;
 import dev.dmalab.trace.FtraceParser;
@@ -296,9 +297,9 @@ final class ReplayCommand implements Callable<Integer> {
                             + " inversions %d / %d%n",
                     r.streamingMappings(),
                     r.exact(),
-                    pct(r.fidelity()),
+                    Html.pct(r.fidelity()),
                     r.exactOneStep(),
-                    pct(r.fidelityOneStep()),
+                    Html.pct(r.fidelityOneStep()),
                     r.inversions(),
                     r.inversionsOneStep());
             o.print(tallyTable("  by event", r.byType()));
@@ -328,7 +329,7 @@ final class ReplayCommand implements Callable<Integer> {
         a.row("  streaming mappings", String.format(Locale.ROOT, "%,d", r.streamingMappings()));
         a.row("  failed: kernel / model", r.kernelFailures() + " / " + m.modelFailures());
         a.row("  failed in the model only", m.failuresKernelMade());
-        a.row("  live at the end", describeCounts(m.liveAtEndByDevice()));
+        a.row("  live at the end", Html.counts(m.liveAtEndByDevice()));
         a.row("  unmaps without a mapping", m.unmatchedUnmaps());
         a.row("  syncs without a mapping", m.unmatchedSyncs());
         a.row(
@@ -336,7 +337,7 @@ final class ReplayCommand implements Callable<Integer> {
                 m.coherentAllocs() + " / " + m.coherentFrees()
                         + (m.nullFrees() > 0 ? " (+" + m.nullFrees() + " of NULL, ignored)" : ""));
         a.row("  coherent frees without an alloc", m.freesWithoutAlloc());
-        a.row("  coherent live at the end", describeCounts(m.coherentLiveByDevice()));
+        a.row("  coherent live at the end", Html.counts(m.coherentLiveByDevice()));
         if (m.coherentCompared() > 0) {
             a.row(
                     "  coherent IOVAs exact",
@@ -408,26 +409,8 @@ final class ReplayCommand implements Callable<Integer> {
         return t;
     }
 
-    private static String describeCounts(Map<String, Long> counts) {
-        if (counts.isEmpty()) {
-            return "none";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, Long> e : counts.entrySet()) {
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append(e.getKey()).append(' ').append(e.getValue());
-        }
-        return sb.toString();
-    }
-
-    static String pct(double f) {
-        return Double.isNaN(f) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * f);
-    }
-
     private static String ratio(long exact, long of) {
-        return exact + " (" + pct(of == 0 ? 1.0 : (double) exact / of) + ")";
+        return exact + " (" + Html.pct(of == 0 ? 1.0 : (double) exact / of) + ")";
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -1,21 +1,13 @@
 package dev.dmalab.cli;
 
+import dev.dmalab.report.Html;
+
 /** Human-readable byte counts in binary units, and simulated times. */
 final class Units {
     private Units() {}
 
     static String bytes(long n) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        if (v == Math.rint(v)) {
-            return (long) v + " " + units[u];
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+        return Html.bytes(n);
     }
 
     /** A simulated duration in microseconds with one decimal: {@code 401.0 µs}. */

@@ -35,12 +35,12 @@ public final class Html {
         return sb == null ? s : sb.toString();
     }
 
-    /** A byte count in binary units: {@code 0 B}, {@code 4 KiB}, {@code 1.5 MiB}. */
+    /** A byte count in binary units: {@code 0 B}, {@code 4 KiB}, {@code 1.5 MiB} (up to TiB). */
     public static String bytes(long n) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
         double v = n;
         int u = 0;
-        while (Math.abs(v) >= 1024 && u < units.length - 1) {
+        while (v >= 1024 && u < units.length - 1) {
             v /= 1024;
             u++;
         }
@@ -48,6 +48,22 @@ public final class Html {
             return (long) v + " " + units[u];
         }
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** A fraction as a percentage with two decimals ({@code 99.72%}); {@code -} for NaN. */
+    public static String pct(double f) {
+        return Double.isNaN(f) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * f);
+    }
+
+    /** Counts by name as {@code a 2, b 1} in the map's order, or {@code none}. */
+    public static String counts(java.util.Map<String, Long> counts) {
+        if (counts.isEmpty()) {
+            return "none";
+        }
+        StringBuilder sb = new StringBuilder();
+        counts.forEach((k, v) ->
+                sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        return sb.toString();
     }
 
     /** A duration or instant in simulated nanoseconds, in the largest unit that keeps it readable. */

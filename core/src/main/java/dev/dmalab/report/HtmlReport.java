@@ -148,8 +148,8 @@ public final class HtmlReport {
         figures.put("DMA events", Html.count(r.dmaEvents()));
         figures.put("streaming mappings", Html.count(r.streamingMappings()));
         if (v.compared()) {
-            figures.put("fidelity, open-loop", pct(r.fidelity()));
-            figures.put("fidelity, one-step", pct(r.fidelityOneStep()));
+            figures.put("fidelity, open-loop", Html.pct(r.fidelity()));
+            figures.put("fidelity, one-step", Html.pct(r.fidelityOneStep()));
         }
         figures.put("failed in the model only", Html.count(model.failuresKernelMade()));
         long slots = m.swiotlb().defaultMem().nslabs();
@@ -187,9 +187,9 @@ public final class HtmlReport {
                             + " (an interrupt ran between an operation and its trace event).",
                     Html.count(r.streamingMappings()),
                     Html.count(r.exact()),
-                    pct(r.fidelity()),
+                    Html.pct(r.fidelity()),
                     Html.count(r.exactOneStep()),
-                    pct(r.fidelityOneStep()),
+                    Html.pct(r.fidelityOneStep()),
                     r.inversions(),
                     r.inversionsOneStep()));
             p.table("fidelity by-event", List.of("event", "mappings", "open-loop", "one-step"), tally(r.byType()));
@@ -215,11 +215,11 @@ public final class HtmlReport {
         a.add(new String[] {"streaming mappings", Html.count(r.streamingMappings())});
         a.add(new String[] {"failed: kernel / model", r.kernelFailures() + " / " + model.modelFailures()});
         a.add(new String[] {"failed in the model only", Html.count(model.failuresKernelMade())});
-        a.add(new String[] {"live at the end", counts(model.liveAtEndByDevice())});
+        a.add(new String[] {"live at the end", Html.counts(model.liveAtEndByDevice())});
         a.add(new String[] {"unmaps without a mapping", Html.count(model.unmatchedUnmaps())});
         a.add(new String[] {"syncs without a mapping", Html.count(model.unmatchedSyncs())});
         a.add(new String[] {"coherent: allocs / frees", model.coherentAllocs() + " / " + model.coherentFrees()});
-        a.add(new String[] {"coherent live at the end", counts(model.coherentLiveByDevice())});
+        a.add(new String[] {"coherent live at the end", Html.counts(model.coherentLiveByDevice())});
         DmaIommu io = m.iommu();
         if (io != null) {
             a.add(new String[] {"iommu", io.summary()});
@@ -264,8 +264,8 @@ public final class HtmlReport {
             rows.add(new String[] {
                 e.getKey(),
                 Html.count(x.mappings()),
-                Html.count(x.exact()) + " (" + pct(ratio(x.exact(), x.mappings())) + ")",
-                Html.count(x.exactOneStep()) + " (" + pct(ratio(x.exactOneStep(), x.mappings())) + ")"
+                Html.count(x.exact()) + " (" + Html.pct(ratio(x.exact(), x.mappings())) + ")",
+                Html.count(x.exactOneStep()) + " (" + Html.pct(ratio(x.exactOneStep(), x.mappings())) + ")"
             });
         }
         return rows;
@@ -407,20 +407,6 @@ public final class HtmlReport {
         return c.poolSlots() == 0
                 ? "no pool"
                 : Html.count(c.peakSlots()) + " of " + Html.count(c.poolSlots()) + " slots";
-    }
-
-    private static String pct(double f) {
-        return Double.isNaN(f) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * f);
-    }
-
-    private static String counts(Map<String, Long> counts) {
-        if (counts.isEmpty()) {
-            return "none";
-        }
-        StringBuilder sb = new StringBuilder();
-        counts.forEach((k, v) ->
-                sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
-        return sb.toString();
     }
 
     private static String cssClass(CellOutcome o) {
@@ -874,7 +860,7 @@ public final class HtmlReport {
                                     ? "The first " + first.size() + " of " + Html.count(t.mappings())
                                     : "All " + first.size())
                             + " mappings and coherent buffers, from map to unmap; hatched: still live at the end"
-                            + (live.isEmpty() ? "" : " (" + counts(live) + " live in all)"),
+                            + (live.isEmpty() ? "" : " (" + Html.counts(live) + " live in all)"),
                     rows.isEmpty() ? null : Svg.intervals("svg-timeline", "Mapping lifetimes", rows, t0, t1),
                     "No mapping was made during the run.",
                     gDevices);
