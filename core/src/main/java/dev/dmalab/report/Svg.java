@@ -78,13 +78,7 @@ public final class Svg {
                     .append("\" y2=\"")
                     .append(f(y))
                     .append("\" stroke=\"#b00\" stroke-dasharray=\"6 4\"/>\n");
-            sb.append("<text x=\"")
-                    .append(f(LEFT + plotW - 4))
-                    .append("\" y=\"")
-                    .append(f(y - 4))
-                    .append("\" text-anchor=\"end\" fill=\"#b00\">")
-                    .append(Html.esc(capacityLabel))
-                    .append("</text>\n");
+            text(sb, LEFT + plotW - 4, y - 4, "end", " fill=\"#b00\"", capacityLabel);
         }
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
@@ -177,13 +171,7 @@ public final class Svg {
         axisLabel(sb, left + plotW / 2, height - 8, xLabel);
         for (int r = 0; r < labels.size(); r++) {
             double y = TOP + r * rowH + 4;
-            sb.append("<text x=\"")
-                    .append(left - 8)
-                    .append("\" y=\"")
-                    .append(f(y + 13))
-                    .append("\" text-anchor=\"end\">")
-                    .append(Html.esc(labels.get(r)))
-                    .append("</text>\n");
+            text(sb, left - 8, y + 13, "end", "", labels.get(r));
             double x = left;
             long[] p = parts.get(r);
             for (int k = 0; k < p.length; k++) {
@@ -247,13 +235,7 @@ public final class Svg {
         axisLabel(sb, LEFT + plotW / 2, height - 6, xLabel);
         for (int b = first; b <= last; b++) {
             double x = LEFT + (b - first) * slot;
-            sb.append("<text x=\"")
-                    .append(f(x + slot / 2))
-                    .append("\" y=\"")
-                    .append(height - BOTTOM + 15)
-                    .append("\" text-anchor=\"middle\" class=\"small\">")
-                    .append(Html.esc(bucketLabels.get(b)))
-                    .append("</text>\n");
+            text(sb, x + slot / 2, height - BOTTOM + 15, "middle", " class=\"small\"", bucketLabels.get(b));
             long below = 0;
             for (int g = 0; g < counts.size(); g++) {
                 long c = counts.get(g)[b];
@@ -302,13 +284,7 @@ public final class Svg {
         for (int r = 0; r < rows.size(); r++) {
             Interval iv = rows.get(r);
             double y = TOP + r * rowH + 2;
-            sb.append("<text x=\"")
-                    .append(left - 6)
-                    .append("\" y=\"")
-                    .append(f(y + 9))
-                    .append("\" text-anchor=\"end\" class=\"small\">")
-                    .append(Html.esc(iv.label()))
-                    .append("</text>\n");
+            text(sb, left - 6, y + 9, "end", " class=\"small\"", iv.label());
             boolean live = iv.endNs() < 0;
             long end = live ? endNs : iv.endNs();
             double x0 = left + plotW * (double) (iv.startNs() - startNs) / span;
@@ -372,13 +348,7 @@ public final class Svg {
                     .append("\" stroke=\"")
                     .append(tick == 0 ? "#888" : "#e3e3e3")
                     .append("\"/>\n");
-            sb.append("<text x=\"")
-                    .append(LEFT - 6)
-                    .append("\" y=\"")
-                    .append(f(y + 4))
-                    .append("\" text-anchor=\"end\">")
-                    .append(Html.esc(yFormat.apply(tick)))
-                    .append("</text>\n");
+            text(sb, LEFT - 6, y + 4, "end", "", yFormat.apply(tick));
         }
         sb.append("<text transform=\"translate(14 ")
                 .append(f(TOP + plotH / 2))
@@ -416,23 +386,29 @@ public final class Svg {
                     .append(height - BOTTOM)
                     .append("\" stroke=\"#e3e3e3\"/>\n");
         }
+        text(sb, x, height - BOTTOM + 16, "middle", "", label);
+    }
+
+    /**
+     * A {@code <text>} at ({@code x}, {@code y}) anchored {@code anchor}; {@code attrs} is more attributes, each with a
+     * leading space, or "".
+     */
+    private static void text(StringBuilder sb, double x, double y, String anchor, String attrs, String label) {
         sb.append("<text x=\"")
                 .append(f(x))
                 .append("\" y=\"")
-                .append(height - BOTTOM + 16)
-                .append("\" text-anchor=\"middle\">")
+                .append(f(y))
+                .append("\" text-anchor=\"")
+                .append(anchor)
+                .append('"')
+                .append(attrs)
+                .append('>')
                 .append(Html.esc(label))
                 .append("</text>\n");
     }
 
     private static void axisLabel(StringBuilder sb, double x, double y, String label) {
-        sb.append("<text x=\"")
-                .append(f(x))
-                .append("\" y=\"")
-                .append(f(y))
-                .append("\" text-anchor=\"middle\" class=\"axis\">")
-                .append(Html.esc(label))
-                .append("</text>\n");
+        text(sb, x, y, "middle", " class=\"axis\"", label);
     }
 
     /** The smallest of 1, 2, 2.5, 5 × 10^k (or a power of two times those for bytes-like values) at or above v. */

@@ -116,7 +116,8 @@ public final class Timeline implements DmaListener {
     public Timeline finish() {
         if (endNs < 0) {
             machine.events().removeListener(this);
-            endNs = Math.max(machine.kernel().clock().nowNs(), lastChangeNs());
+            // every event's stamp is the kernel clock's time, which never goes back: now is the latest
+            endNs = machine.kernel().clock().nowNs();
             sample(endNs);
             for (Open o : open.values()) {
                 for (Open x = o; x != null; x = x.below) {
@@ -125,20 +126,6 @@ public final class Timeline implements DmaListener {
             }
         }
         return this;
-    }
-
-    private long lastChangeNs() {
-        long t = startNs();
-        for (Series s : swiotlb) {
-            t = Math.max(t, s.lastChangeNs());
-        }
-        for (Series s : iova) {
-            t = Math.max(t, s.lastChangeNs());
-        }
-        for (Lifetime l : gantt) {
-            t = Math.max(t, Math.max(l.startNs(), l.endNs()));
-        }
-        return t;
     }
 
     private long areaUsed(int area) {
