@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -87,12 +88,8 @@ final class MatrixCommand implements Callable<Integer> {
                     + " as replay's --what-if).")
     String cmdline;
 
-    @Option(
-            names = "--seed",
-            paramLabel = "N",
-            defaultValue = "1",
-            description = "Seed for the workload's data (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--json", description = "Print one JSON object with the cells in order.")
     boolean json;
@@ -136,7 +133,7 @@ final class MatrixCommand implements Callable<Integer> {
                 versions.add(UsageException.lookup(() -> KernelVersion.parse(k)));
             }
         }
-        Matrix.Request request = new Matrix.Request(subject, profiles, versions, cmdline, seed);
+        Matrix.Request request = new Matrix.Request(subject, profiles, versions, cmdline, seed.seed);
         ProgressBar bar = quiet || !terminal.getAsBoolean()
                 ? null
                 : new ProgressBar(spec.commandLine().getErr(), clockNs, "cells");

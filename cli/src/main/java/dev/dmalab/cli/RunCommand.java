@@ -95,12 +95,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Report dma-debug errors only for devices bound to DRIVER (dma_debug_driver=).")
     String driverFilter;
 
-    @Option(
-            names = "--seed",
-            paramLabel = "N",
-            defaultValue = "1",
-            description = "Seed for the workload's data (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Spec
     CommandSpec spec;
@@ -126,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
             machine.events().addListener(writer);
         }
         Timeline timeline = report == null ? null : Timeline.attach(machine);
-        RunResult r = WorkloadRunner.run(w, machine, seed);
+        RunResult r = WorkloadRunner.run(w, machine, seed.seed);
         if (writer != null) {
             FtraceWriter out = writer;
             AtomicOutput.write(trace, out::writeTo);
