@@ -3,6 +3,8 @@ package dev.dmalab;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.dmalab.check.CheckOptions;
+import dev.dmalab.check.DmaChecker;
 import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaApi;
@@ -26,16 +28,25 @@ class HotPathAllocationTest {
     }
 
     private static long bytesPerPair(String platform, String cmdline, String device) {
-        return bytesPerPair(platform, cmdline, device, false);
+        return bytesPerPair(platform, cmdline, device, false, false);
     }
 
-    /** With {@code foreign}, the page is one of domU1's, grant-mapped into dom0 (a Xen dom0 platform only). */
     private static long bytesPerPair(String platform, String cmdline, String device, boolean foreign) {
+        return bytesPerPair(platform, cmdline, device, foreign, false);
+    }
+
+    /**
+     * With {@code foreign}, the page is one of domU1's, grant-mapped into dom0 (a Xen dom0 platform only). With
+     * {@code checker}, the DMA checker is attached and the driver checks {@code dma_mapping_error} as it must; the
+     * checker must stay silent.
+     */
+    private static long bytesPerPair(String platform, String cmdline, String device, boolean foreign, boolean checker) {
         assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
         Machine m = Machine.boot(
                 Platforms.builtIn(platform), KernelVersion.V6_12, Machine.BootOptions.DEFAULT.withCmdline(cmdline));
         DmaApi dma = m.dma();
         Device dev = m.device(device);
+        DmaChecker c = checker ? m.attachChecker(CheckOptions.DEFAULT) : null;
         long page;
         if (foreign) {
             Domain guest = m.xen().domain(1);
@@ -45,18 +56,31 @@ class HotPathAllocationTest {
             page = m.allocKernelPages(0, Zone.NORMAL);
         }
         for (int i = 0; i < 20_000; i++) { // warm up, materialise every touched memory chunk
-            long a = dma.mapPageAttrs(dev, page, 0, 4096, Direction.BIDIRECTIONAL, 0);
-            dma.syncSingleForCpu(dev, a, 4096, Direction.BIDIRECTIONAL);
-            dma.unmapPageAttrs(dev, a, 4096, Direction.BIDIRECTIONAL, 0);
+            pair(dma, dev, page);
         }
         int n = 10_000;
         long before = allocatedBytes();
         for (int i = 0; i < n; i++) {
-            long a = dma.mapPageAttrs(dev, page, 0, 4096, Direction.BIDIRECTIONAL, 0);
-            dma.syncSingleForCpu(dev, a, 4096, Direction.BIDIRECTIONAL);
-            dma.unmapPageAttrs(dev, a, 4096, Direction.BIDIRECTIONAL, 0);
+            pair(dma, dev, page);
         }
-        return (allocatedBytes() - before) / n;
+        long perPair = (allocatedBytes() - before) / n;
+        if (c != null) {
+            assertThat(c.findings()).isEmpty();
+            assertThat(c.errorCount()).isZero();
+            assertThat(c.liveEntries()).isZero();
+            assertThat(c.entriesMade()).isEqualTo(30_000);
+        }
+        return perPair;
+    }
+
+    private static void pair(DmaApi dma, Device dev, long page) {
+        long a = dma.mapPageAttrs(dev, page, 0, 4096, Direction.BIDIRECTIONAL, 0);
+        if (dma.mappingError(dev, a) != 0) {
+            throw new AssertionError("map failed");
+        }
+        dma.syncSingleForCpu(dev, a, 4096, Direction.BIDIRECTIONAL);
+        dma.syncSingleForDevice(dev, a, 4096, Direction.BIDIRECTIONAL);
+        dma.unmapPageAttrs(dev, a, 4096, Direction.BIDIRECTIONAL, 0);
     }
 
     @Test
@@ -91,5 +115,23 @@ class HotPathAllocationTest {
         assertThat(bytesPerPair("juno-r2-xen-dom0", "", "0000:03:00.0", true)).isZero();
         assertThat(bytesPerPair("x86-xen-pv-dom0", "", "0000:00:03.0", false)).isZero();
         assertThat(bytesPerPair("x86-xen-pv-dom0", "", "0000:00:03.0", true)).isZero();
+    }
+
+    /**
+     * Issue 5: with the checker attached, the per-packet calls (map, mapping-error check, both syncs, unmap, and
+     * swiotlb's bounce event) reach it as plain arguments and its entries are reused, so nothing is allocated either.
+     */
+    @Test
+    void theCheckerAttachedAllocatesNothingEither() {
+        assertThat(bytesPerPair("x86-q35", "", "0000:00:03.0", false, true)).isZero();
+        assertThat(bytesPerPair("x86-q35", "swiotlb=force", "0000:00:03.0", false, true))
+                .isZero();
+        assertThat(bytesPerPair("arm64-noncoherent", "", "ff0e0000.ethernet", false, true))
+                .isZero();
+        assertThat(bytesPerPair("x86-q35-vtd", "", "0000:00:03.0", false, true)).isZero();
+        assertThat(bytesPerPair("x86-q35-vtd-lazy", "", "0000:00:03.0", false, true))
+                .isZero();
+        assertThat(bytesPerPair("juno-r2-xen-dom0", "", "0000:03:00.0", true, true))
+                .isZero();
     }
 }

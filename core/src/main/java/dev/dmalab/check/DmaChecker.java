@@ -7,8 +7,8 @@ import dev.dmalab.device.BusObserver;
 import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAttrs;
+import dev.dmalab.dma.DmaCallListener;
 import dev.dmalab.dma.DmaEvent;
-import dev.dmalab.dma.DmaListener;
 import dev.dmalab.dma.DmaParams;
 import dev.dmalab.iommuhw.IommuContext;
 import dev.dmalab.kernel.CpuAccessObserver;
@@ -19,7 +19,9 @@ import dev.dmalab.kernel.KernelObjects;
 import dev.dmalab.util.Bits;
 import dev.dmalab.util.LongLongMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -71,7 +73,7 @@ import java.util.Map;
  * <p>CPU ownership of a single mapping is one byte range (the union of the ranges synced for the CPU, cut back by
  * syncs for the device); a scatterlist is owned as a whole.
  */
-public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObserver, CacheObserver {
+public final class DmaChecker implements DmaCallListener, CpuAccessObserver, BusObserver, CacheObserver {
     static final int HASH_SIZE = 16384;
     static final int HASH_FN_SHIFT = 13;
     private static final int RECENT_UNMAPS = 64;
@@ -86,24 +88,31 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     private static final int MAP_ERR_NOT_CHECKED = 1;
     private static final int MAP_ERR_CHECKED = 2;
 
-    /** One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. */
+    /**
+     * One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. The entry of a
+     * single mapping is reused for a later one once it is unmapped (see {@link #recycle}), so that a correct
+     * driver's map and unmap allocate nothing; its fields are therefore set by {@link #init}, not final.
+     */
     static final class Entry {
-        final long id;
-        final Device dev;
-        final int type;
-        final Direction dir;
-        final long dmaAddr;
-        final long size;
-        final long phys;
-        final long cpuVa;
-        final int sgCallEnts;
-        final int sgMappedEnts;
-        final boolean bounced;
-        final long timeNs;
+        long id;
+        Device dev;
+        int type;
+        Direction dir;
+        long dmaAddr;
+        long size;
+        long phys;
+        long cpuVa;
+        int sgCallEnts;
+        int sgMappedEnts;
+        boolean bounced;
+        long timeNs;
         int mapErr;
         /** Still in the hash (a scatterlist may be unmapped in part). */
-        boolean live = true;
+        boolean live;
+        /** A cache-line mark refers to this entry, so it must not be reused. */
+        boolean pinned;
 
+        /** The next entry in its hash bucket, or in the free list. */
         Entry next;
         /** The first entry of the call (itself for all but scatterlist segments): owner state lives there. */
         Entry head;
@@ -115,13 +124,20 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         boolean reportedCpuRead;
         boolean reportedCpuWrite;
         boolean reportedLostData;
-        /** Head only: every entry of the call and its CPU ranges. */
+        /** Head of a scatterlist only: every entry of the call and its CPU ranges (null for one entry). */
         List<Entry> members;
 
         List<CpuRange> ranges;
+        /** Head only: the first CPU range of the call (the only one of a single mapping), or null. */
+        CpuRange range0;
+        /** The range this entry uses for a single mapping, made once and kept when the entry is reused. */
+        CpuRange own;
+        /** A single mapping whose CPU buffer belongs in the physical-address index (see {@code physIndexed}). */
+        boolean singleRange;
+
         long[] sgPhys;
 
-        Entry(
+        Entry init(
                 long id,
                 Device dev,
                 int type,
@@ -135,9 +151,15 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                 boolean bounced,
                 long timeNs) {
             this.id = id;
-            this.dev = dev;
+            // A reused entry usually had the same device, direction and head: reference fields are stored only
+            // when they change, since every reference store costs a GC write barrier.
+            if (this.dev != dev) {
+                this.dev = dev;
+            }
             this.type = type;
-            this.dir = dir;
+            if (this.dir != dir) {
+                this.dir = dir;
+            }
             this.dmaAddr = dmaAddr;
             this.size = size;
             this.phys = phys;
@@ -146,7 +168,40 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             this.sgMappedEnts = sgMappedEnts;
             this.bounced = bounced;
             this.timeNs = timeNs;
-            this.head = this;
+            this.mapErr = MAP_ERR_NOT_APPLICABLE;
+            this.live = true;
+            this.pinned = false;
+            this.next = null;
+            if (this.head != this) {
+                this.head = this;
+            }
+            this.cpuLo = 0;
+            this.cpuHi = 0;
+            this.cpuOwnsAll = false;
+            this.reportedCpuRead = false;
+            this.reportedCpuWrite = false;
+            this.reportedLostData = false;
+            this.members = null;
+            this.ranges = null;
+            this.sgPhys = null;
+            this.singleRange = false;
+            return this; // range0 is left to the caller (see setRange0)
+        }
+
+        void setRange0(CpuRange r) {
+            if (range0 != r) {
+                range0 = r;
+            }
+        }
+
+        /** How many entries the call made (head only). */
+        int memberCount() {
+            return members == null ? 1 : members.size();
+        }
+
+        /** The {@code i}th entry of the call (head only). */
+        Entry member(int i) {
+            return members == null ? this : members.get(i);
         }
 
         boolean deviceOwns(long off, long len) {
@@ -159,19 +214,24 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     /** A CPU byte range of a streaming mapping, in the physical-address index. */
     static final class CpuRange {
-        final Entry owner;
-        final long pa;
-        final long len;
+        Entry owner;
+        long pa;
+        long len;
         /** Offset of {@link #pa} from the start of the owner's CPU buffer (0 for scatterlist elements). */
-        final long offset;
+        long offset;
 
+        /** The next range in its hash bucket, or in the free list. */
         CpuRange next;
 
-        CpuRange(Entry owner, long pa, long len, long offset) {
-            this.owner = owner;
+        CpuRange init(Entry owner, long pa, long len, long offset) {
+            if (this.owner != owner) {
+                this.owner = owner;
+            }
             this.pa = pa;
             this.len = len;
             this.offset = offset;
+            this.next = null;
+            return this;
         }
     }
 
@@ -190,7 +250,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             recentSize[recentNext] = size;
             recentPhys[recentNext] = phys;
             recentTimeNs[recentNext] = timeNs;
-            recentNext = (recentNext + 1) % RECENT_UNMAPS;
+            recentNext = (recentNext + 1) & (RECENT_UNMAPS - 1);
             recentCount = Math.min(recentCount + 1, RECENT_UNMAPS);
         }
 
@@ -243,8 +303,23 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     private final LongLongMap activeCachelines = new LongLongMap(1024, -1);
     private final Map<Device, DevState> devices = new IdentityHashMap<>();
     private final Map<Long, Mark> marks = new HashMap<>();
+    /** Entries of unmapped single mappings and allocations, kept for reuse (linked through their {@code next}). */
+    private Entry freeEntries;
+
+    /** The device of the last {@link #state} lookup and its state. */
+    private Device lastDev;
+
+    private DevState lastState;
     private long maxEntrySize = 1;
     private long maxRangeSize = 1;
+    /**
+     * Whether single mappings are in the physical-address index. Until the index is first read (a CPU access, or
+     * a {@code dma_unmap_sg} matched by phys) they are left out, so that a run that never reads it — an API-only
+     * workload, a trace replay — pays nothing for it; {@link #ensurePhysIndex} then builds it as eager insertion
+     * would have (same chains, same order), and from then on every mapping is inserted at once.
+     */
+    private boolean physIndexed;
+
     private long nextId = 1;
     private int liveEntries;
 
@@ -318,18 +393,17 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     public void onEvent(DmaEvent e) {
         reportedThisCall.clear();
         if (e instanceof DmaEvent.Map m) {
-            onMap(m);
+            map(
+                    m.device(),
+                    m.kind(),
+                    m.dir(),
+                    m.dmaAddr(),
+                    m.size(),
+                    m.phys(),
+                    m.attrs(),
+                    m.stamp().timeNs());
         } else if (e instanceof DmaEvent.Unmap u) {
-            int type = u.kind() == DmaEvent.MapKind.RESOURCE ? RESOURCE : SINGLE;
-            checkUnmap(
-                    u.device(),
-                    u.kind() == DmaEvent.MapKind.RESOURCE ? "dma_unmap_resource" : "dma_unmap_page",
-                    type,
-                    u.dmaAddr(),
-                    u.size(),
-                    u.dir(),
-                    0,
-                    -1);
+            unmap(u.device(), u.kind(), u.dir(), u.dmaAddr(), u.size());
         } else if (e instanceof DmaEvent.MapSg m) {
             onMapSg(m);
         } else if (e instanceof DmaEvent.MapSgErr m) {
@@ -337,11 +411,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         } else if (e instanceof DmaEvent.UnmapSg u) {
             onUnmapSg(u);
         } else if (e instanceof DmaEvent.SyncSingle s) {
-            Entry entry = checkSync(
-                    s.device(), syncName(s.forCpu(), false), s.dmaAddr(), s.size(), s.dir(), SINGLE, 0, s.forCpu());
-            if (entry != null) {
-                own(entry, s.dmaAddr() - entry.dmaAddr, s.size(), s.forCpu(), false);
-            }
+            syncSingle(s.device(), s.forCpu(), s.dir(), s.dmaAddr(), s.size());
         } else if (e instanceof DmaEvent.SyncSg s) {
             onSyncSg(s);
         } else if (e instanceof DmaEvent.Alloc a) {
@@ -360,9 +430,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                         coherent ? f.cpuAddr() : -1);
             }
         } else if (e instanceof DmaEvent.SwiotlbBounced b) {
-            if (b.device() != null) {
-                state(b.device()).pendingBounces++;
-            }
+            bounced(b.device());
         } else if (e instanceof DmaEvent.MappingErrorCheck c) {
             onMappingError(c.device(), c.dmaAddr());
         } else if (e instanceof DmaEvent.MapSingle m) {
@@ -372,8 +440,77 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         }
     }
 
+    @Override
+    public void onMap(
+            Device dev,
+            boolean traced,
+            DmaEvent.MapKind kind,
+            Direction dir,
+            long dmaAddr,
+            long size,
+            long phys,
+            long attrs) {
+        reportedThisCall.clear();
+        map(dev, kind, dir, dmaAddr, size, phys, attrs, simNowNs());
+    }
+
+    @Override
+    public void onUnmap(
+            Device dev, boolean traced, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size, long attrs) {
+        reportedThisCall.clear();
+        unmap(dev, kind, dir, dmaAddr, size);
+    }
+
+    @Override
+    public void onSyncSingle(Device dev, boolean traced, boolean forCpu, Direction dir, long dmaAddr, long size) {
+        reportedThisCall.clear();
+        syncSingle(dev, forCpu, dir, dmaAddr, size);
+    }
+
+    private void syncSingle(Device dev, boolean forCpu, Direction dir, long dmaAddr, long size) {
+        Entry entry = checkSync(dev, syncName(forCpu, false), dmaAddr, size, dir, SINGLE, 0, forCpu);
+        if (entry != null) {
+            own(entry, dmaAddr - entry.dmaAddr, size, forCpu, false);
+        }
+    }
+
+    @Override
+    public void onSwiotlbBounced(Device dev, boolean traced, long dmaMask, long devAddr, long size, boolean force) {
+        reportedThisCall.clear();
+        bounced(dev);
+    }
+
+    /** swiotlb announced a bounce: the next map (or the buffers of the next scatterlist map) of {@code dev}. */
+    private void bounced(Device dev) {
+        if (dev != null) {
+            state(dev).pendingBounces++;
+        }
+    }
+
+    @Override
+    public void onMappingErrorCheck(Device dev, long dmaAddr) {
+        reportedThisCall.clear();
+        onMappingError(dev, dmaAddr);
+    }
+
+    private void unmap(Device dev, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size) {
+        boolean resource = kind == DmaEvent.MapKind.RESOURCE;
+        checkUnmap(
+                dev,
+                resource ? "dma_unmap_resource" : "dma_unmap_page",
+                resource ? RESOURCE : SINGLE,
+                dmaAddr,
+                size,
+                dir,
+                0,
+                -1);
+    }
+
     private static String syncName(boolean forCpu, boolean sg) {
-        return "dma_sync_" + (sg ? "sg" : "single") + (forCpu ? "_for_cpu" : "_for_device");
+        if (sg) {
+            return forCpu ? "dma_sync_sg_for_cpu" : "dma_sync_sg_for_device";
+        }
+        return forCpu ? "dma_sync_single_for_cpu" : "dma_sync_single_for_device";
     }
 
     private void onMapSingle(DmaEvent.MapSingle m) {
@@ -391,37 +528,27 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         }
     }
 
-    private void onMap(DmaEvent.Map m) {
-        DevState st = state(m.device());
+    private void map(
+            Device dev, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size, long phys, long attrs, long t) {
+        DevState st = state(dev);
         boolean bounced = st.pendingBounces > 0;
         st.pendingBounces = 0;
-        if (m.dmaAddr() == Bits.U64_MAX) {
+        if (dmaAddr == Bits.U64_MAX) {
             return; // dma-debug records no entry for a failed map
         }
-        boolean resource = m.kind() == DmaEvent.MapKind.RESOURCE;
+        boolean resource = kind == DmaEvent.MapKind.RESOURCE;
         String call = resource ? "dma_map_resource" : "dma_map_page";
         if (!resource) {
-            checkStack(m.device(), call, m.phys());
+            checkStack(dev, call, phys);
         }
-        Entry entry = new Entry(
-                nextId++,
-                m.device(),
-                resource ? RESOURCE : SINGLE,
-                m.dir(),
-                m.dmaAddr(),
-                m.size(),
-                m.phys(),
-                -1,
-                0,
-                0,
-                bounced,
-                m.stamp().timeNs());
+        Entry entry = newEntry()
+                .init(nextId++, dev, resource ? RESOURCE : SINGLE, dir, dmaAddr, size, phys, -1, 0, 0, bounced, t);
         entry.mapErr = MAP_ERR_NOT_CHECKED;
-        addEntry(entry, m.attrs(), call);
+        addEntry(entry, attrs, call);
         if (!resource) {
-            entry.members = List.of(entry);
-            entry.ranges = List.of(addRange(entry, m.phys(), m.size(), 0));
-            checkPlacement(m.device(), call, m.dir(), m.phys(), m.size(), m.dmaAddr(), bounced);
+            entry.singleRange = true;
+            entry.setRange0(physIndexed ? addOwnRange(entry) : null);
+            checkPlacement(dev, call, dir, phys, size, dmaAddr, bounced);
         }
     }
 
@@ -435,19 +562,20 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         Entry head = null;
         List<Entry> members = new ArrayList<>(m.ents());
         for (int i = 0; i < m.ents(); i++) {
-            Entry entry = new Entry(
-                    nextId++,
-                    m.device(),
-                    SG,
-                    m.dir(),
-                    m.dmaAddrs()[i],
-                    m.dmaLengths()[i],
-                    i < m.nents() ? m.phys()[i] : -1,
-                    -1,
-                    m.nents(),
-                    m.ents(),
-                    bounced,
-                    m.stamp().timeNs());
+            Entry entry = new Entry()
+                    .init(
+                            nextId++,
+                            m.device(),
+                            SG,
+                            m.dir(),
+                            m.dmaAddrs()[i],
+                            m.dmaLengths()[i],
+                            i < m.nents() ? m.phys()[i] : -1,
+                            -1,
+                            m.nents(),
+                            m.ents(),
+                            bounced,
+                            m.stamp().timeNs());
             entry.mapErr = MAP_ERR_NOT_APPLICABLE;
             if (head == null) {
                 head = entry;
@@ -464,10 +592,11 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         head.sgPhys = m.phys().clone();
         List<CpuRange> ranges = new ArrayList<>(m.nents());
         for (int i = 0; i < m.nents(); i++) {
-            ranges.add(addRange(head, m.phys()[i], m.lengths()[i], 0));
+            ranges.add(addRange(new CpuRange(), head, m.phys()[i], m.lengths()[i], 0));
             checkPlacement(m.device(), "dma_map_sg", m.dir(), m.phys()[i], m.lengths()[i], -1, bounced);
         }
         head.ranges = ranges;
+        head.setRange0(ranges.isEmpty() ? null : ranges.get(0));
     }
 
     private void onAlloc(DmaEvent.Alloc a) {
@@ -475,23 +604,23 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             return;
         }
         boolean coherent = a.kind() == DmaEvent.AllocKind.COHERENT;
-        Entry entry = new Entry(
-                nextId++,
-                a.device(),
-                coherent ? COHERENT : SINGLE,
-                coherent ? Direction.BIDIRECTIONAL : a.dir(),
-                a.dmaAddr(),
-                a.size(),
-                a.phys(),
-                a.cpuAddr(),
-                0,
-                0,
-                false,
-                a.stamp().timeNs());
+        Entry entry = newEntry()
+                .init(
+                        nextId++,
+                        a.device(),
+                        coherent ? COHERENT : SINGLE,
+                        coherent ? Direction.BIDIRECTIONAL : a.dir(),
+                        a.dmaAddr(),
+                        a.size(),
+                        a.phys(),
+                        a.cpuAddr(),
+                        0,
+                        0,
+                        false,
+                        a.stamp().timeNs());
         entry.mapErr = MAP_ERR_NOT_APPLICABLE;
         entry.cpuOwnsAll = true;
-        entry.members = List.of(entry);
-        entry.ranges = List.of();
+        entry.setRange0(null);
         addEntry(entry, a.attrs(), coherent ? "dma_alloc_coherent" : "dma_alloc_pages");
     }
 
@@ -512,6 +641,21 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             reportNotAllocated(dev, call, addr, true, size, -1);
             return;
         }
+        if (size == entry.size
+                && type == entry.type
+                && (type != COHERENT || cpuVa == entry.cpuVa)
+                && dir == entry.dir
+                && entry.mapErr != MAP_ERR_NOT_CHECKED) {
+            removeCall(entry.head); // the correct driver's unmap: nothing to report
+            return;
+        }
+        reportUnmapMismatches(entry, dev, call, type, addr, size, dir, cpuVa);
+        removeCall(entry.head);
+    }
+
+    /** The reports of {@link #checkUnmap} for an entry that does not match the unmap in every respect. */
+    private void reportUnmapMismatches(
+            Entry entry, Device dev, String call, int type, long addr, long size, Direction dir, long cpuVa) {
         if (size != entry.size) {
             report(
                     Category.UNMAP_WRONG_SIZE,
@@ -569,7 +713,6 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                     "device driver failed to check map error[device address=" + hex16(addr) + "] [size=" + size
                             + " bytes] [mapped as " + TYPE_NAMES[entry.type] + "]");
         }
-        removeCall(entry.head);
     }
 
     /** The unmap or free found no entry; {@code addr} is unknown (-1 with {@code phys} set) for dma_unmap_sg. */
@@ -646,7 +789,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
                             + dir2name(head.dir) + "] [unmapped with " + dir2name(u.dir()) + "]");
         }
         // debug_dma_unmap_sg walks only the entries it is given: with fewer, the rest stay in the hash.
-        removeFirst(head, Math.min(u.nents(), head.members.size()));
+        removeFirst(head, Math.min(u.nents(), head.memberCount()));
     }
 
     private void onSyncSg(DmaEvent.SyncSg s) {
@@ -829,6 +972,9 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     // Map-time checks of where a buffer lies
 
     private void checkStack(Device dev, String call, long phys) {
+        if (!objects.hasStacks()) {
+            return;
+        }
         KernelObjects.LiveObject stack = objects.stackOf(kernel.context().pid());
         if (stack != null && phys >= stack.pa() && phys < stack.end()) {
             report(
@@ -873,15 +1019,27 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     /** Cache-line sharing (non-coherent, device-writable, not bounced) and sub-granule IOMMU exposure. */
     private void checkPlacement(
             Device dev, String call, Direction dir, long phys, long size, long dmaAddr, boolean bounced) {
-        if (size <= 0 || bounced) {
-            return;
+        if (size <= 0 || bounced || objects.size() == 0) {
+            return; // kept small, so that the JIT inlines it where there is nothing to look up
         }
         boolean sharing = dir.deviceWrites() && !dev.dmaCoherent();
         IommuContext ctx = dev.iommuContext();
         boolean exposure = ctx != null && ctx.kind() == IommuContext.Kind.TRANSLATED;
-        if ((!sharing && !exposure) || objects.size() == 0) {
-            return;
+        if (sharing || exposure) {
+            checkPlacementAgainstObjects(dev, call, dir, phys, size, dmaAddr, sharing, exposure, ctx);
         }
+    }
+
+    private void checkPlacementAgainstObjects(
+            Device dev,
+            String call,
+            Direction dir,
+            long phys,
+            long size,
+            long dmaAddr,
+            boolean sharing,
+            boolean exposure,
+            IommuContext ctx) {
         KernelObjects.LiveObject self = objects.firstOverlapping(phys, 1);
         if (sharing) {
             long mask = lineBytes - 1;
@@ -943,6 +1101,7 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         if (liveEntries == 0) {
             return false;
         }
+        ensurePhysIndex();
         long end = pa + len;
         long lowest = Math.max(0, pa - maxRangeSize) >>> HASH_FN_SHIFT;
         boolean violated = false;
@@ -1112,6 +1271,10 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         long mask = lineBytes - 1;
         for (long line = phys & ~mask; line < phys + len; line += lineBytes) {
             if (caches.ownerCpu(line) >= 0) {
+                if (accessEntry != null) {
+                    accessEntry.pinned = true;
+                    accessEntry.head.pinned = true;
+                }
                 marks.put(line, new Mark(dev, busAddr + Math.max(0, line - phys), accessEntry));
             }
         }
@@ -1176,31 +1339,108 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
         liveEntries++;
         maxEntrySize = Math.max(maxEntrySize, entry.size);
         if (entry.dir != Direction.TO_DEVICE && entry.phys >= 0) {
-            long cln = entry.phys >>> lineShift;
-            long overlap = activeCachelines.get(cln);
-            if (overlap < 0) {
-                activeCachelines.put(cln, 0);
-            } else {
-                activeCachelines.put(cln, overlap + 1);
-                if (reportEexist
-                        && !DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC)
-                        && !entry.dev.dmaCoherent()
-                        && !entry.bounced) {
-                    report(
-                            Category.OVERLAPPING_CACHELINE,
-                            entry.dev,
-                            entry.dmaAddr,
-                            entry.size,
-                            entry.phys,
-                            call,
-                            "cacheline tracking EEXIST, overlapping mappings aren't supported");
-                }
+            trackCacheline(entry, attrs, call);
+        }
+    }
+
+    /** dma-debug's {@code active_cacheline_insert} for a device-writable entry, with its EEXIST report. */
+    private void trackCacheline(Entry entry, long attrs, String call) {
+        long cln = entry.phys >>> lineShift;
+        long overlap = activeCachelines.get(cln);
+        if (overlap < 0) {
+            activeCachelines.put(cln, 0);
+        } else {
+            activeCachelines.put(cln, overlap + 1);
+            if (reportEexist
+                    && !DmaAttrs.has(attrs, DmaAttrs.SKIP_CPU_SYNC)
+                    && !entry.dev.dmaCoherent()
+                    && !entry.bounced) {
+                report(
+                        Category.OVERLAPPING_CACHELINE,
+                        entry.dev,
+                        entry.dmaAddr,
+                        entry.size,
+                        entry.phys,
+                        call,
+                        "cacheline tracking EEXIST, overlapping mappings aren't supported");
             }
         }
     }
 
-    private CpuRange addRange(Entry owner, long pa, long len, long offset) {
-        CpuRange r = new CpuRange(owner, pa, len, offset);
+    /** A free entry to {@link Entry#init}: a reused one when there is one. */
+    private Entry newEntry() {
+        Entry e = freeEntries;
+        if (e == null) {
+            return new Entry();
+        }
+        freeEntries = e.next;
+        return e;
+    }
+
+    /**
+     * Keeps the entry of an unmapped call, with its own range, for reuse — only a single entry no cache-line mark
+     * refers to (a scatterlist's entries share lists and stay where they are). Its fields keep their old values
+     * until {@link Entry#init} sets them.
+     */
+    private void recycle(Entry head) {
+        if (head.members != null || head.pinned) {
+            return;
+        }
+        head.next = freeEntries;
+        freeEntries = head;
+    }
+
+    /** Indexes the CPU buffer of a single mapping by physical address, in the entry's own range object. */
+    private CpuRange addOwnRange(Entry entry) {
+        if (entry.own == null) {
+            entry.own = new CpuRange();
+        }
+        return addRange(entry.own, entry, entry.phys, entry.size, 0);
+    }
+
+    /** Tests only: builds the physical-address index now, so that every later mapping is inserted at once. */
+    void indexEagerly() {
+        ensurePhysIndex();
+    }
+
+    /** Builds the physical-address index on its first read (see {@link #physIndexed}). */
+    private void ensurePhysIndex() {
+        if (!physIndexed) {
+            buildPhysIndex();
+        }
+    }
+
+    /**
+     * Every live call's CPU ranges, inserted again in the order the calls were made (entry ids rise with every
+     * call; a scatterlist's ranges in list order), which gives each bucket the chain eager insertion gives.
+     */
+    private void buildPhysIndex() {
+        physIndexed = true;
+        Map<Entry, Boolean> seen = new IdentityHashMap<>();
+        List<Entry> heads = new ArrayList<>();
+        for (Entry first : buckets) {
+            for (Entry e = first; e != null; e = e.next) {
+                if (seen.put(e.head, Boolean.TRUE) == null) {
+                    heads.add(e.head);
+                }
+            }
+        }
+        heads.sort(Comparator.comparingLong(h -> h.id));
+        Arrays.fill(physBuckets, null);
+        for (Entry h : heads) {
+            if (h.ranges != null) {
+                for (CpuRange r : h.ranges) {
+                    addRange(r, h, r.pa, r.len, r.offset);
+                }
+            } else if (h.singleRange) {
+                h.setRange0(addOwnRange(h));
+            }
+        }
+    }
+
+    /** Indexes {@code r}, set to the given range of {@code owner}, by physical address. */
+    private CpuRange addRange(CpuRange r, Entry owner, long pa, long len, long offset) {
+        r.init(owner, pa, len, offset);
         int b = bucket(pa);
         r.next = physBuckets[b];
         physBuckets[b] = r;
@@ -1210,7 +1450,16 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     /** Removes every entry of a call (one, or a scatterlist's segments) and its CPU ranges. */
     private void removeCall(Entry head) {
-        removeFirst(head, head.members == null ? 1 : head.members.size());
+        if (head.members == null && head.live) { // one entry: the common case, kept small enough to inline
+            removeEntry(head);
+            state(head.dev).rememberUnmap(head.dmaAddr, head.size, head.phys, simNowNs());
+            if (head.range0 != null) {
+                removeRange(head.range0);
+            }
+            recycle(head);
+            return;
+        }
+        removeFirst(head, head.memberCount());
     }
 
     /**
@@ -1220,24 +1469,28 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     private void removeFirst(Entry head, int n) {
         DevState st = state(head.dev);
         long now = simNowNs();
-        List<Entry> members = head.members == null ? List.of(head) : head.members;
         for (int i = 0; i < n; i++) {
-            Entry e = members.get(i);
+            Entry e = head.member(i);
             if (!e.live) {
                 continue; // already removed by an earlier partial unmap
             }
             removeEntry(e);
             st.rememberUnmap(e.dmaAddr, e.size, e.phys, now);
         }
-        boolean anyLeft = false;
-        for (Entry e : members) {
-            anyLeft |= e.live;
+        int count = head.memberCount();
+        for (int i = 0; i < count; i++) {
+            if (head.member(i).live) {
+                return;
+            }
         }
-        if (!anyLeft && head.ranges != null) {
+        if (head.ranges != null) {
             for (CpuRange r : head.ranges) {
                 removeRange(r);
             }
+        } else if (head.range0 != null) {
+            removeRange(head.range0);
         }
+        recycle(head);
     }
 
     private void removeEntry(Entry entry) {
@@ -1260,13 +1513,18 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
             }
         }
         if (entry.dir != Direction.TO_DEVICE && entry.phys >= 0) {
-            long cln = entry.phys >>> lineShift;
-            long overlap = activeCachelines.get(cln) - 1;
-            if (overlap < 0) {
-                activeCachelines.remove(cln);
-            } else {
-                activeCachelines.put(cln, overlap);
-            }
+            untrackCacheline(entry);
+        }
+    }
+
+    /** dma-debug's {@code active_cacheline_remove}. */
+    private void untrackCacheline(Entry entry) {
+        long cln = entry.phys >>> lineShift;
+        long overlap = activeCachelines.get(cln) - 1;
+        if (overlap < 0) {
+            activeCachelines.remove(cln);
+        } else {
+            activeCachelines.put(cln, overlap);
         }
     }
 
@@ -1287,7 +1545,18 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     /** dma-debug's exact lookup with the best-fit rule. */
     private Entry findExact(Device dev, long addr, long size, int type, Direction dir, int sgCallEnts) {
-        return bucketFind(bucket(addr), dev, addr, size, type, dir, sgCallEnts, false);
+        int b = bucket(addr);
+        Entry e = buckets[b];
+        if (e != null
+                && e.dev == dev
+                && e.dmaAddr == addr
+                && e.size == size
+                && e.type == type
+                && e.dir == dir
+                && e.sgCallEnts == sgCallEnts) {
+            return e; // the first in its bucket matches on every count: bucketFind would return it at once
+        }
+        return bucketFind(b, dev, addr, size, type, dir, sgCallEnts, false);
     }
 
     /**
@@ -1358,13 +1627,14 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
 
     /** The live head of {@code dev} whose first CPU range starts at {@code phys} ({@code type} -1: any type). */
     private Entry findByPhys(Device dev, long phys, int type, int sgCallEnts) {
+        ensurePhysIndex();
         Entry found = null;
         for (CpuRange r = physBuckets[bucket(phys)]; r != null; r = r.next) {
             Entry h = r.owner.head;
             if (h.dev != dev || r.pa != phys || (type >= 0 && h.type != type)) {
                 continue;
             }
-            if (h.ranges != null && !h.ranges.isEmpty() && h.ranges.get(0) != r) {
+            if (h.range0 != null && h.range0 != r) {
                 continue;
             }
             if (found == null || (h.sgCallEnts == sgCallEnts && found.sgCallEnts != sgCallEnts)) {
@@ -1421,7 +1691,13 @@ public final class DmaChecker implements DmaListener, CpuAccessObserver, BusObse
     }
 
     private DevState state(Device dev) {
-        return devices.computeIfAbsent(dev, d -> new DevState());
+        return dev == lastDev && lastState != null ? lastState : lookUpState(dev);
+    }
+
+    private DevState lookUpState(Device dev) {
+        lastState = devices.computeIfAbsent(dev, d -> new DevState());
+        lastDev = dev;
+        return lastState;
     }
 
     private long simNowNs() {

@@ -221,16 +221,7 @@ public final class DmaApi {
             };
         }
         if (events.active()) {
-            events.emit(new DmaEvent.Map(
-                    events.stamp(),
-                    dev,
-                    tracepoints,
-                    DmaEvent.MapKind.PAGE,
-                    dir,
-                    addr,
-                    size,
-                    pagePhys + offset,
-                    attrs));
+            events.emitMap(dev, tracepoints, DmaEvent.MapKind.PAGE, dir, addr, size, pagePhys + offset, attrs);
         }
         return addr;
     }
@@ -286,8 +277,7 @@ public final class DmaApi {
             }
         }
         if (events.active()) {
-            events.emit(new DmaEvent.Unmap(
-                    events.stamp(), dev, tracepoints, DmaEvent.MapKind.PAGE, dir, addr, size, attrs));
+            events.emitUnmap(dev, tracepoints, DmaEvent.MapKind.PAGE, dir, addr, size, attrs);
         }
     }
 
@@ -447,8 +437,7 @@ public final class DmaApi {
             };
         }
         if (events.active()) {
-            events.emit(new DmaEvent.Map(
-                    events.stamp(), dev, tracepoints, DmaEvent.MapKind.RESOURCE, dir, addr, size, phys, attrs));
+            events.emitMap(dev, tracepoints, DmaEvent.MapKind.RESOURCE, dir, addr, size, phys, attrs);
         }
         return addr;
     }
@@ -469,8 +458,7 @@ public final class DmaApi {
             }
         }
         if (events.active()) {
-            events.emit(new DmaEvent.Unmap(
-                    events.stamp(), dev, tracepoints, DmaEvent.MapKind.RESOURCE, dir, addr, size, attrs));
+            events.emitUnmap(dev, tracepoints, DmaEvent.MapKind.RESOURCE, dir, addr, size, attrs);
         }
     }
 
@@ -538,7 +526,7 @@ public final class DmaApi {
 
     private void emitSync(Device dev, boolean traced, boolean forCpu, Direction dir, long addr, long size) {
         if (events.active()) {
-            events.emit(new DmaEvent.SyncSingle(events.stamp(), dev, traced, forCpu, dir, addr, size));
+            events.emitSyncSingle(dev, traced, forCpu, dir, addr, size);
         }
     }
 
@@ -866,8 +854,7 @@ public final class DmaApi {
                         gfp,
                         0));
             } else {
-                events.emit(new DmaEvent.Map(
-                        events.stamp(), dev, tracepoints, DmaEvent.MapKind.PAGE, dir, dmaHandle[0], size, page, 0));
+                events.emitMap(dev, tracepoints, DmaEvent.MapKind.PAGE, dir, dmaHandle[0], size, page, 0);
             }
         }
         return page;
@@ -890,8 +877,7 @@ public final class DmaApi {
                         cpu.addressSpace().physToVirt(pagePhys),
                         0));
             } else {
-                events.emit(new DmaEvent.Unmap(
-                        events.stamp(), dev, tracepoints, DmaEvent.MapKind.PAGE, dir, dmaHandle, size, 0));
+                events.emitUnmap(dev, tracepoints, DmaEvent.MapKind.PAGE, dir, dmaHandle, size, 0);
             }
         }
         DmaMapOps ops = getDmaOps(dev);
@@ -1059,7 +1045,7 @@ public final class DmaApi {
     @KernelFunction(value = "dma_mapping_error", inline = true)
     public int mappingError(Device dev, long addr) {
         if (events.active()) {
-            events.emit(new DmaEvent.MappingErrorCheck(events.stamp(), dev, false, addr));
+            events.emitMappingErrorCheck(dev, addr);
         }
         if (!hasMappingErrorOp) {
             return addr == Bits.U64_MAX ? -Errno.ENOMEM : 0;

@@ -91,6 +91,11 @@ public final class KernelObjects {
         return stacks.get(pid);
     }
 
+    /** Whether any task's stack is registered ({@link #stackOf} is null for every pid when not). */
+    public boolean hasStacks() {
+        return !stacks.isEmpty();
+    }
+
     public int size() {
         return objects.size();
     }

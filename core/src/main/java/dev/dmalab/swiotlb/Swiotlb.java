@@ -5,7 +5,6 @@ import dev.dmalab.device.Device;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAddress;
 import dev.dmalab.dma.DmaAttrs;
-import dev.dmalab.dma.DmaEvent;
 import dev.dmalab.dma.DmaEvents;
 import dev.dmalab.dma.DmaParams;
 import dev.dmalab.kernel.CpuMemory;
@@ -222,14 +221,8 @@ public final class Swiotlb {
     /** Fires {@code swiotlb:swiotlb_bounced} (before the slot search, so also for a map that then fails). */
     public void emitBounced(Device dev, long devAddr, long size) {
         if (events.active()) {
-            events.emit(new DmaEvent.SwiotlbBounced(
-                    events.stamp(),
-                    dev,
-                    true,
-                    dev.hasDmaMask() ? dev.dmaMask() : 0,
-                    devAddr,
-                    size,
-                    isForceBounce(dev)));
+            events.emitSwiotlbBounced(
+                    dev, true, dev.hasDmaMask() ? dev.dmaMask() : 0, devAddr, size, isForceBounce(dev));
         }
     }
 

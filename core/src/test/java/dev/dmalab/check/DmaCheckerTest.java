@@ -1322,4 +1322,62 @@ class DmaCheckerTest {
             }
         }
     }
+
+    /**
+     * The physical-address index is built on its first read (see {@code DmaChecker.physIndexed}): a checker that
+     * built it at attach must report exactly what the lazy one reports, message for message, over the random valid
+     * calls and every misuse.
+     */
+    @ParameterizedTest(name = "seed={0} {1}")
+    @MethodSource("seedsAndPlatforms")
+    void theLazyPhysIndexReportsWhatAnEagerOneReports(long seed, String platform) {
+        List<String> lazy = randomRun(seed, platform, false);
+        List<String> eager = randomRun(seed, platform, true);
+        assertThat(lazy).as("seed=%d %s", seed, platform).isNotEmpty().isEqualTo(eager);
+    }
+
+    private static List<String> randomRun(long seed, String platform, boolean eager) {
+        SeededRandom rnd = Seeds.random("DmaCheckerTest.lazyIndex " + platform, seed);
+        List<String> out = new ArrayList<>();
+        for (Misuse misuse : Misuse.values()) {
+            Rig r = new Rig(platform, ALL);
+            if (eager) {
+                r.checker.indexEagerly();
+            }
+            RandomDriver drv = new RandomDriver(r, r.testDevice(), rnd.split());
+            drv.validSteps(40);
+            drv.inject(misuse);
+            drv.unmapAll();
+            for (DmaFinding f : r.findings()) {
+                out.add(misuse + ": " + f.category() + " " + f.dmaAddr() + " " + f.phys() + " " + f.message());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Two live mappings of one buffer (here the same DMA address, told apart by direction) share a chain of the
+     * physical-address index; the CPU write is judged against the newer first, so its finding names that mapping —
+     * with the index built lazily at the write as with one built at attach.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aLazilyBuiltIndexKeepsTheNewestMappingFirst(boolean eager) {
+        Rig r = new Rig(ARM, ALL);
+        if (eager) {
+            r.checker.indexEagerly();
+        }
+        Device d = r.testDevice();
+        long va = r.buffer(LEN);
+        r.cpuWrite(va, LEN);
+        r.map(d, va, LEN, Direction.BIDIRECTIONAL);
+        r.map(d, va, LEN, Direction.FROM_DEVICE);
+        r.cpuWrite(va, 8);
+        List<DmaFinding> cpu = r.findings().stream()
+                .filter(f -> f.category() == Category.CPU_WRITE_DEVICE_OWNED)
+                .toList();
+        assertThat(cpu).singleElement().satisfies(f -> assertThat(f.message())
+                .contains("of a DMA_FROM_DEVICE")
+                .doesNotContain("DMA_BIDIRECTIONAL"));
+    }
 }
