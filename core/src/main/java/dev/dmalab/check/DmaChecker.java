@@ -18,11 +18,11 @@ import dev.dmalab.kernel.Kernel;
 import dev.dmalab.kernel.KernelObjects;
 import dev.dmalab.util.Bits;
 import dev.dmalab.util.LongLongMap;
+import dev.dmalab.util.SimClock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -89,11 +89,16 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private static final int MAP_ERR_CHECKED = 2;
 
     /**
-     * One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. The entry of a
-     * single mapping is reused for a later one once it is unmapped (see {@link #recycle}), so that a correct
+     * One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. Each lives in a
+     * slot of the checker's table and is chained in its hash bucket by slot number, so that linking and unlinking
+     * store no references (each reference store costs a GC write barrier). The entry of a single mapping stays in
+     * its slot and is reused for a later one once it is unmapped (see {@link #releaseSlot}), so that a correct
      * driver's map and unmap allocate nothing; its fields are therefore set by {@link #init}, not final.
      */
     static final class Entry {
+        /** Its slot in the checker's table. */
+        final int slot;
+
         long id;
         Device dev;
         int type;
@@ -112,8 +117,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         /** A cache-line mark refers to this entry, so it must not be reused. */
         boolean pinned;
 
-        /** The next entry in its hash bucket, or in the free list. */
-        Entry next;
+        /** The slot of the next entry in its hash bucket, or -1. */
+        int nextSlot = -1;
         /** The first entry of the call (itself for all but scatterlist segments): owner state lives there. */
         Entry head;
         /** Head only: the CPU-owned byte range, offsets from the start of the CPU buffer; empty when lo >= hi. */
@@ -136,6 +141,10 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         boolean singleRange;
 
         long[] sgPhys;
+
+        Entry(int slot) {
+            this.slot = slot;
+        }
 
         Entry init(
                 long id,
@@ -171,7 +180,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             this.mapErr = MAP_ERR_NOT_APPLICABLE;
             this.live = true;
             this.pinned = false;
-            this.next = null;
+            this.nextSlot = -1;
             if (this.head != this) {
                 this.head = this;
             }
@@ -181,11 +190,9 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             this.reportedCpuRead = false;
             this.reportedCpuWrite = false;
             this.reportedLostData = false;
-            this.members = null;
-            this.ranges = null;
-            this.sgPhys = null;
-            this.singleRange = false;
-            return this; // range0 is left to the caller (see setRange0)
+            // members, ranges and sgPhys are null here: only a fresh entry or a reused single one gets here (a
+            // scatterlist head, which has them, is never reused); range0 and singleRange are the caller's to set
+            return this;
         }
 
         void setRange0(CpuRange r) {
@@ -290,6 +297,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private record Mark(Device dev, long busAddr, Entry entry) {}
 
     private final Kernel kernel;
+    private final SimClock clock;
     private final CacheSystem caches;
     private final CpuMemory cpu;
     private final KernelObjects objects;
@@ -298,14 +306,20 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private final int lineShift;
     private final boolean reportEexist;
 
-    private final Entry[] buckets = new Entry[HASH_SIZE];
+    /** The slot of the first entry of each hash bucket, or -1. */
+    private final int[] buckets = new int[HASH_SIZE];
+    /** Every entry by slot; the free slots' entries are ready for {@link Entry#init}. */
+    private Entry[] slots = new Entry[256];
+
+    private int slotCount;
+    /** The free slots, a stack. */
+    private int[] freeSlots = new int[256];
+
+    private int freeCount;
     private final CpuRange[] physBuckets = new CpuRange[HASH_SIZE];
     private final LongLongMap activeCachelines = new LongLongMap(1024, -1);
     private final Map<Device, DevState> devices = new IdentityHashMap<>();
     private final Map<Long, Mark> marks = new HashMap<>();
-    /** Entries of unmapped single mappings and allocations, kept for reuse (linked through their {@code next}). */
-    private Entry freeEntries;
-
     /** The device of the last {@link #state} lookup and its state. */
     private Device lastDev;
 
@@ -324,7 +338,15 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private int liveEntries;
 
     private final List<DmaFinding> findings = new ArrayList<>();
-    private final EnumSet<Category> reportedThisCall = EnumSet.noneOf(Category.class);
+    /** The categories reported during the current call, one bit per {@link Category#ordinal()} (at most 64). */
+    private long reportedThisCall;
+
+    static {
+        if (Category.values().length > Long.SIZE) {
+            throw new AssertionError("reportedThisCall holds one bit per category: at most 64 categories");
+        }
+    }
+
     private long errorCount;
     private long suppressed;
     private int numErrorsLeft;
@@ -344,6 +366,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             throw new IllegalArgumentException("cache line size must be a power of two: " + lineBytes);
         }
         this.kernel = kernel;
+        this.clock = kernel.clock();
         this.caches = caches;
         this.cpu = cpu;
         this.objects = objects;
@@ -352,6 +375,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         this.lineShift = Integer.numberOfTrailingZeros(lineBytes);
         this.reportEexist = kernel.has(Feature.DMA_DEBUG_EEXIST);
         this.numErrorsLeft = options.numErrors();
+        Arrays.fill(buckets, -1);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -391,7 +415,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     @Override
     public void onEvent(DmaEvent e) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         if (e instanceof DmaEvent.Map m) {
             map(
                     m.device(),
@@ -450,20 +474,20 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             long size,
             long phys,
             long attrs) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         map(dev, kind, dir, dmaAddr, size, phys, attrs, simNowNs());
     }
 
     @Override
     public void onUnmap(
             Device dev, boolean traced, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size, long attrs) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         unmap(dev, kind, dir, dmaAddr, size);
     }
 
     @Override
     public void onSyncSingle(Device dev, boolean traced, boolean forCpu, Direction dir, long dmaAddr, long size) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         syncSingle(dev, forCpu, dir, dmaAddr, size);
     }
 
@@ -476,7 +500,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     @Override
     public void onSwiotlbBounced(Device dev, boolean traced, long dmaMask, long devAddr, long size, boolean force) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         bounced(dev);
     }
 
@@ -489,7 +513,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     @Override
     public void onMappingErrorCheck(Device dev, long dmaAddr) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         onMappingError(dev, dmaAddr);
     }
 
@@ -545,9 +569,9 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                 .init(nextId++, dev, resource ? RESOURCE : SINGLE, dir, dmaAddr, size, phys, -1, 0, 0, bounced, t);
         entry.mapErr = MAP_ERR_NOT_CHECKED;
         addEntry(entry, attrs, call);
+        entry.singleRange = !resource;
+        entry.setRange0(!resource && physIndexed ? addOwnRange(entry) : null);
         if (!resource) {
-            entry.singleRange = true;
-            entry.setRange0(physIndexed ? addOwnRange(entry) : null);
             checkPlacement(dev, call, dir, phys, size, dmaAddr, bounced);
         }
     }
@@ -562,7 +586,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         Entry head = null;
         List<Entry> members = new ArrayList<>(m.ents());
         for (int i = 0; i < m.ents(); i++) {
-            Entry entry = new Entry()
+            Entry entry = newEntry()
                     .init(
                             nextId++,
                             m.device(),
@@ -576,6 +600,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                             m.ents(),
                             bounced,
                             m.stamp().timeNs());
+            entry.singleRange = false;
+            entry.setRange0(null);
             entry.mapErr = MAP_ERR_NOT_APPLICABLE;
             if (head == null) {
                 head = entry;
@@ -620,12 +646,13 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                         a.stamp().timeNs());
         entry.mapErr = MAP_ERR_NOT_APPLICABLE;
         entry.cpuOwnsAll = true;
+        entry.singleRange = false;
         entry.setRange0(null);
         addEntry(entry, a.attrs(), coherent ? "dma_alloc_coherent" : "dma_alloc_pages");
     }
 
     private void onMappingError(Device dev, long addr) {
-        for (Entry e = buckets[bucket(addr)]; e != null; e = e.next) {
+        for (Entry e = first(bucket(addr)); e != null; e = next(e)) {
             if (e.dev == dev && e.dmaAddr == addr && e.mapErr == MAP_ERR_NOT_CHECKED) {
                 e.mapErr = MAP_ERR_CHECKED;
                 return;
@@ -944,8 +971,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private void onUnbound(Device dev) {
         int count = 0;
         Entry last = null;
-        for (Entry head : buckets) {
-            for (Entry e = head; e != null; e = e.next) {
+        for (int b = 0; b < HASH_SIZE; b++) {
+            for (Entry e = first(b); e != null; e = next(e)) {
                 if (e.dev == dev) {
                     count++;
                     last = e;
@@ -1090,7 +1117,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     @Override
     public void onCpuAccess(int cpuNo, long va, long pa, long len, boolean write) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         boolean violated = checkOwnership(pa, len, write);
         if (!write && !violated && !marks.isEmpty()) {
             checkStaleRead(pa, len);
@@ -1181,7 +1208,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     @Override
     public void onDeviceAccessStart(Device dev, boolean write, long busAddr, long len) {
-        reportedThisCall.clear();
+        reportedThisCall = 0;
         accessEntry = null;
         if (len <= 0) {
             return;
@@ -1327,14 +1354,14 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     private void addEntry(Entry entry, long attrs, String call) {
         int b = bucket(entry.dmaAddr);
-        if (buckets[b] == null) {
-            buckets[b] = entry;
+        if (buckets[b] < 0) {
+            buckets[b] = entry.slot;
         } else {
-            Entry t = buckets[b];
-            while (t.next != null) {
-                t = t.next;
+            Entry t = slots[buckets[b]];
+            while (t.nextSlot >= 0) {
+                t = slots[t.nextSlot];
             }
-            t.next = entry;
+            t.nextSlot = entry.slot; // at the tail, as dma-debug's hash_bucket_add
         }
         liveEntries++;
         maxEntrySize = Math.max(maxEntrySize, entry.size);
@@ -1367,27 +1394,42 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         }
     }
 
-    /** A free entry to {@link Entry#init}: a reused one when there is one. */
+    /** The first entry of hash bucket {@code b}, or null. */
+    private Entry first(int b) {
+        int i = buckets[b];
+        return i < 0 ? null : slots[i];
+    }
+
+    /** The entry after {@code e} in its hash bucket, or null. */
+    private Entry next(Entry e) {
+        int i = e.nextSlot;
+        return i < 0 ? null : slots[i];
+    }
+
+    /** The entry of a free slot, to {@link Entry#init}: a reused one when there is one. */
     private Entry newEntry() {
-        Entry e = freeEntries;
-        if (e == null) {
-            return new Entry();
+        if (freeCount > 0) {
+            return slots[freeSlots[--freeCount]];
         }
-        freeEntries = e.next;
+        if (slotCount == slots.length) {
+            slots = Arrays.copyOf(slots, slotCount * 2);
+            freeSlots = Arrays.copyOf(freeSlots, slotCount * 2);
+        }
+        Entry e = new Entry(slotCount);
+        slots[slotCount++] = e;
         return e;
     }
 
     /**
-     * Keeps the entry of an unmapped call, with its own range, for reuse — only a single entry no cache-line mark
-     * refers to (a scatterlist's entries share lists and stay where they are). Its fields keep their old values
-     * until {@link Entry#init} sets them.
+     * Frees the slot of an entry that has left the hash. A single entry no cache-line mark refers to stays in it,
+     * with its own range, to be reused (its fields keep their old values until {@link Entry#init} sets them); a
+     * scatterlist's entry (its call's lists still refer to it) or a marked one leaves it to a new entry.
      */
-    private void recycle(Entry head) {
-        if (head.members != null || head.pinned) {
-            return;
+    private void releaseSlot(Entry e) {
+        if (e.head != e || e.members != null || e.pinned) {
+            slots[e.slot] = new Entry(e.slot);
         }
-        head.next = freeEntries;
-        freeEntries = head;
+        freeSlots[freeCount++] = e.slot;
     }
 
     /** Indexes the CPU buffer of a single mapping by physical address, in the entry's own range object. */
@@ -1418,8 +1460,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         physIndexed = true;
         Map<Entry, Boolean> seen = new IdentityHashMap<>();
         List<Entry> heads = new ArrayList<>();
-        for (Entry first : buckets) {
-            for (Entry e = first; e != null; e = e.next) {
+        for (int b = 0; b < HASH_SIZE; b++) {
+            for (Entry e = first(b); e != null; e = next(e)) {
                 if (seen.put(e.head, Boolean.TRUE) == null) {
                     heads.add(e.head);
                 }
@@ -1456,7 +1498,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             if (head.range0 != null) {
                 removeRange(head.range0);
             }
-            recycle(head);
             return;
         }
         removeFirst(head, head.memberCount());
@@ -1490,7 +1531,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         } else if (head.range0 != null) {
             removeRange(head.range0);
         }
-        recycle(head);
     }
 
     private void removeEntry(Entry entry) {
@@ -1500,15 +1540,16 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         entry.live = false;
         int b = bucket(entry.dmaAddr);
         Entry prev = null;
-        for (Entry e = buckets[b]; e != null; prev = e, e = e.next) {
+        for (Entry e = first(b); e != null; prev = e, e = next(e)) {
             if (e == entry) {
                 if (prev == null) {
-                    buckets[b] = e.next;
+                    buckets[b] = e.nextSlot;
                 } else {
-                    prev.next = e.next;
+                    prev.nextSlot = e.nextSlot;
                 }
-                e.next = null;
+                e.nextSlot = -1;
                 liveEntries--;
+                releaseSlot(e);
                 break;
             }
         }
@@ -1546,7 +1587,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     /** dma-debug's exact lookup with the best-fit rule. */
     private Entry findExact(Device dev, long addr, long size, int type, Direction dir, int sgCallEnts) {
         int b = bucket(addr);
-        Entry e = buckets[b];
+        Entry e = first(b);
         if (e != null
                 && e.dev == dev
                 && e.dmaAddr == addr
@@ -1587,7 +1628,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         Entry best = null;
         int matches = 0;
         int bestLevel = -1;
-        for (Entry e = buckets[bucket]; e != null; e = e.next) {
+        for (Entry e = first(bucket); e != null; e = next(e)) {
             boolean match = e.dev == dev
                     && (containing ? e.dmaAddr <= addr && addr + size <= e.dmaAddr + e.size : e.dmaAddr == addr);
             if (!match) {
@@ -1616,7 +1657,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         }
         long lowest = Math.max(0, addr - maxEntrySize) >>> HASH_FN_SHIFT;
         for (long bn = addr >>> HASH_FN_SHIFT; bn >= lowest; bn--) {
-            for (Entry e = buckets[(int) (bn & (HASH_SIZE - 1))]; e != null; e = e.next) {
+            for (Entry e = first((int) (bn & (HASH_SIZE - 1))); e != null; e = next(e)) {
                 if (e.dev == dev && e.dmaAddr <= addr && addr - e.dmaAddr < e.size) {
                     return e;
                 }
@@ -1663,7 +1704,10 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             }
             kernel.printk().warn("DMA-API: " + driver + " " + (dev == null ? "NULL" : dev.name()) + ": " + message);
         }
-        if (category != Category.LOST_DEVICE_DATA && !reportedThisCall.add(category)) {
+        long bit = 1L << category.ordinal();
+        boolean again = (reportedThisCall & bit) != 0;
+        reportedThisCall |= bit;
+        if (category != Category.LOST_DEVICE_DATA && again) {
             return; // one finding per category per call (the log above keeps the kernel's repeats)
         }
         findings.add(new DmaFinding(
@@ -1701,7 +1745,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     }
 
     private long simNowNs() {
-        return kernel.clock().nowNs();
+        return clock.nowNs();
     }
 
     private long cpuPhys(long va) {

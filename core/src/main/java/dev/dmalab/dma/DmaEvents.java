@@ -22,6 +22,8 @@ public final class DmaEvents {
     private boolean recordListeners;
     /** When {@link #recordListeners} is false: the listeners, every one a call listener, in order. */
     private DmaCallListener[] callListeners = new DmaCallListener[0];
+    /** When the only listener is a call listener (the checker alone): that listener, called without a loop. */
+    private DmaCallListener sole;
 
     public DmaEvents(Kernel kernel) {
         this.kernel = kernel;
@@ -44,6 +46,7 @@ public final class DmaEvents {
             recordListeners |= !(l instanceof DmaCallListener);
         }
         callListeners = recordListeners ? new DmaCallListener[0] : listeners.toArray(new DmaCallListener[0]);
+        sole = callListeners.length == 1 ? callListeners[0] : null;
     }
 
     /** Whether anyone listens; callers skip building events when not. */
@@ -76,6 +79,11 @@ public final class DmaEvents {
             long size,
             long phys,
             long attrs) {
+        DmaCallListener one = sole;
+        if (one != null) {
+            one.onMap(dev, traced, kind, dir, dmaAddr, size, phys, attrs);
+            return;
+        }
         if (!recordListeners) {
             for (DmaCallListener c : callListeners) {
                 c.onMap(dev, traced, kind, dir, dmaAddr, size, phys, attrs);
@@ -107,6 +115,11 @@ public final class DmaEvents {
     /** {@code dma_unmap_page} / {@code dma_unmap_resource} has returned; as {@link #emitMap}. */
     public void emitUnmap(
             Device dev, boolean traced, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size, long attrs) {
+        DmaCallListener one = sole;
+        if (one != null) {
+            one.onUnmap(dev, traced, kind, dir, dmaAddr, size, attrs);
+            return;
+        }
         if (!recordListeners) {
             for (DmaCallListener c : callListeners) {
                 c.onUnmap(dev, traced, kind, dir, dmaAddr, size, attrs);
@@ -130,6 +143,11 @@ public final class DmaEvents {
 
     /** {@code dma_sync_single_for_cpu} / {@code _for_device} has returned; as {@link #emitMap}. */
     public void emitSyncSingle(Device dev, boolean traced, boolean forCpu, Direction dir, long dmaAddr, long size) {
+        DmaCallListener one = sole;
+        if (one != null) {
+            one.onSyncSingle(dev, traced, forCpu, dir, dmaAddr, size);
+            return;
+        }
         if (!recordListeners) {
             for (DmaCallListener c : callListeners) {
                 c.onSyncSingle(dev, traced, forCpu, dir, dmaAddr, size);
@@ -153,6 +171,11 @@ public final class DmaEvents {
 
     /** swiotlb is about to bounce a buffer ({@code swiotlb_bounced}); as {@link #emitMap}. */
     public void emitSwiotlbBounced(Device dev, boolean traced, long dmaMask, long devAddr, long size, boolean force) {
+        DmaCallListener one = sole;
+        if (one != null) {
+            one.onSwiotlbBounced(dev, traced, dmaMask, devAddr, size, force);
+            return;
+        }
         if (!recordListeners) {
             for (DmaCallListener c : callListeners) {
                 c.onSwiotlbBounced(dev, traced, dmaMask, devAddr, size, force);
@@ -176,6 +199,11 @@ public final class DmaEvents {
 
     /** {@code dma_mapping_error} was called (not a tracepoint); as {@link #emitMap}. */
     public void emitMappingErrorCheck(Device dev, long dmaAddr) {
+        DmaCallListener one = sole;
+        if (one != null) {
+            one.onMappingErrorCheck(dev, dmaAddr);
+            return;
+        }
         if (!recordListeners) {
             for (DmaCallListener c : callListeners) {
                 c.onMappingErrorCheck(dev, dmaAddr);

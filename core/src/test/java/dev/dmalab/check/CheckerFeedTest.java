@@ -87,57 +87,7 @@ class CheckerFeedTest {
                 Machine.BootOptions.DEFAULT.withCmdline("swiotlb=force"));
         List<String> seen = new ArrayList<>();
         m.events().addListener(e -> seen.add("A " + asText(e)));
-        m.events().addListener(new DmaCallListener() {
-            @Override
-            public void onEvent(DmaEvent event) {
-                seen.add("B " + asText(event));
-            }
-
-            @Override
-            public void onMap(
-                    Device dev,
-                    boolean traced,
-                    DmaEvent.MapKind kind,
-                    Direction dir,
-                    long dmaAddr,
-                    long size,
-                    long phys,
-                    long attrs) {
-                seen.add("B map " + dev.name() + " " + traced + " " + kind + " " + dir + " " + dmaAddr + " " + size
-                        + " " + phys + " " + attrs);
-            }
-
-            @Override
-            public void onUnmap(
-                    Device dev,
-                    boolean traced,
-                    DmaEvent.MapKind kind,
-                    Direction dir,
-                    long dmaAddr,
-                    long size,
-                    long attrs) {
-                seen.add("B unmap " + dev.name() + " " + traced + " " + kind + " " + dir + " " + dmaAddr + " " + size
-                        + " " + attrs);
-            }
-
-            @Override
-            public void onSyncSingle(
-                    Device dev, boolean traced, boolean forCpu, Direction dir, long dmaAddr, long size) {
-                seen.add("B sync " + dev.name() + " " + traced + " " + forCpu + " " + dir + " " + dmaAddr + " " + size);
-            }
-
-            @Override
-            public void onMappingErrorCheck(Device dev, long dmaAddr) {
-                seen.add("B error " + dev.name() + " " + dmaAddr);
-            }
-
-            @Override
-            public void onSwiotlbBounced(
-                    Device dev, boolean traced, long dmaMask, long devAddr, long size, boolean force) {
-                seen.add("B bounced " + dev.name() + " " + traced + " " + dmaMask + " " + devAddr + " " + size + " "
-                        + force);
-            }
-        });
+        m.events().addListener(new CallRecorder("B", seen));
         m.events().addListener(e -> seen.add("C " + asText(e)));
 
         DmaApi dma = m.dma();
@@ -162,6 +112,92 @@ class CheckerFeedTest {
             expected.add("C " + c);
         }
         assertThat(seen).isEqualTo(expected);
+    }
+
+    /** A call listener that writes what it is told into {@code seen}, prefixed by its tag. */
+    private static final class CallRecorder implements DmaCallListener {
+        private final String tag;
+        private final List<String> seen;
+
+        CallRecorder(String tag, List<String> seen) {
+            this.tag = tag;
+            this.seen = seen;
+        }
+
+        @Override
+        public void onEvent(DmaEvent event) {
+            seen.add(tag + " " + asText(event));
+        }
+
+        @Override
+        public void onMap(
+                Device dev,
+                boolean traced,
+                DmaEvent.MapKind kind,
+                Direction dir,
+                long dmaAddr,
+                long size,
+                long phys,
+                long attrs) {
+            seen.add(tag + " map " + dev.name() + " " + traced + " " + kind + " " + dir + " " + dmaAddr + " " + size
+                    + " " + phys + " " + attrs);
+        }
+
+        @Override
+        public void onUnmap(
+                Device dev, boolean traced, DmaEvent.MapKind kind, Direction dir, long dmaAddr, long size, long attrs) {
+            seen.add(tag + " unmap " + dev.name() + " " + traced + " " + kind + " " + dir + " " + dmaAddr + " " + size
+                    + " " + attrs);
+        }
+
+        @Override
+        public void onSyncSingle(Device dev, boolean traced, boolean forCpu, Direction dir, long dmaAddr, long size) {
+            seen.add(
+                    tag + " sync " + dev.name() + " " + traced + " " + forCpu + " " + dir + " " + dmaAddr + " " + size);
+        }
+
+        @Override
+        public void onMappingErrorCheck(Device dev, long dmaAddr) {
+            seen.add(tag + " error " + dev.name() + " " + dmaAddr);
+        }
+
+        @Override
+        public void onSwiotlbBounced(Device dev, boolean traced, long dmaMask, long devAddr, long size, boolean force) {
+            seen.add(tag + " bounced " + dev.name() + " " + traced + " " + dmaMask + " " + devAddr + " " + size + " "
+                    + force);
+        }
+    }
+
+    /** Two call listeners and no record listener: each gets every call, in the order they were added. */
+    @Test
+    void callListenersAloneAreCalledInOrder() {
+        Machine m = Machine.boot(
+                Platforms.builtIn("x86-q35"),
+                KernelVersion.V6_12,
+                Machine.BootOptions.DEFAULT.withCmdline("swiotlb=force"));
+        List<String> seen = new ArrayList<>();
+        m.events().addListener(new CallRecorder("B", seen));
+        m.events().addListener(new CallRecorder("D", seen));
+        DmaApi dma = m.dma();
+        Device dev = m.device(NVME);
+        long page = m.allocKernelPages(0, Zone.NORMAL);
+        long a = dma.mapPageAttrs(dev, page, 0, 4096, Direction.TO_DEVICE, 0);
+        dma.mappingError(dev, a);
+        dma.syncSingleForDevice(dev, a, 4096, Direction.TO_DEVICE);
+        dma.unmapPageAttrs(dev, a, 4096, Direction.TO_DEVICE, 0);
+        assertThat(seen)
+                .extracting(l -> l.substring(0, l.indexOf(' ', 2)))
+                .containsExactly(
+                        "B bounced",
+                        "D bounced",
+                        "B map",
+                        "D map",
+                        "B error",
+                        "D error",
+                        "B sync",
+                        "D sync",
+                        "B unmap",
+                        "D unmap");
     }
 
     /** The same facts as the call listener prints, read from a record. */
