@@ -1,6 +1,7 @@
 package dev.dmalab.replay;
 
 import dev.dmalab.device.BusType;
+import dev.dmalab.kernel.Feature;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.platform.KernelCmdline;
 import dev.dmalab.platform.Machine;
@@ -11,7 +12,11 @@ import dev.dmalab.trace.TraceEvent;
 import dev.dmalab.trace.TraceRecord;
 import dev.dmalab.util.Bits;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -125,6 +130,20 @@ public final class ReplaySetup {
             FileText devices,
             String whatIf,
             Supplier<FtraceParser> trace) {
+        return create(base, version, cmdline, iomem, dmesg, devices, whatIf, trace, true);
+    }
+
+    /** {@link #create}, with the trace's {@code min_align_mask} evidence read or (tests only) ignored. */
+    static ReplaySetup create(
+            PlatformProfile base,
+            KernelVersion version,
+            FileText cmdline,
+            FileText iomem,
+            FileText dmesg,
+            FileText devices,
+            String whatIf,
+            Supplier<FtraceParser> trace,
+            boolean minAlignFromTrace) {
         List<Source> src = new ArrayList<>();
         src.add(new Source("platform", base.name(), base.file()));
         src.add(new Source(
@@ -205,6 +224,10 @@ public final class ReplaySetup {
             if (base.device(d.name()) == d) {
                 src.add(new Source("device " + d.name(), describe(d), base.file()));
             }
+        }
+
+        if (trace != null && minAlignFromTrace && version.has(Feature.SWIOTLB_MIN_ALIGN)) {
+            inferMinAlign(trace, base.pageSize().shift(), devs, src);
         }
 
         PlatformProfile refined = base.refined(ram, reserved, mmio, cpus, possible, devs);
@@ -313,6 +336,196 @@ public final class ReplaySetup {
             }
         }
         return new long[] {-1, 0};
+    }
+
+    /** How many trace records the min_align scan reads at most (it stops earlier at the end of the trace). */
+    static final int MIN_ALIGN_SCAN_RECORDS = 1 << 20;
+
+    /**
+     * What one device's bounced mappings say about its {@code min_align_mask}: swiotlb (5.12+) places a bounce so
+     * that the bounce address keeps every bit of the buffer's address the mask covers, and without a mask a bounce of
+     * a single mapping starts at its slot (the low 11 bits zero; a page-sized or larger one on its page). So for each
+     * bounced mapping, the low bits in which its DMA address and its buffer's physical address agree bound the mask
+     * from above ({@code agree}: the fewest such bits over all), and a set buffer bit below that bound, kept by the
+     * bounce, proves the mask covers it ({@code proof}); a set buffer bit that the bounce did not keep ({@code
+     * lost}) shows no mask covers it.
+     *
+     * @param agree the fewest low bits in which a bounced mapping's DMA and physical addresses agree
+     * @param lowestSetBit the lowest set bit of any bounced buffer's physical address (64 if none)
+     * @param lostLine the trace line of a bounced mapping that lost a set offset bit, 0 if none
+     */
+    record MinAlignEvidence(
+            String device, int maps, int agree, int lowestSetBit, int lostLine, int firstLine, long dmaMask) {
+        /**
+         * The inferred mask: all ones below {@code agree} (at most a page's offset bits) when a kept bit proves
+         * one; 0 when the mappings lost an offset bit and kept none; -1 when they leave it open (every buffer
+         * aligned beyond what its bounce kept).
+         */
+        long mask(int pageShift) {
+            if (lowestSetBit < agree) {
+                return (1L << Math.min(agree, pageShift)) - 1;
+            }
+            return lostLine > 0 ? 0 : -1;
+        }
+    }
+
+    /**
+     * The per-device {@code min_align_mask} the trace's bounced mappings show (a {@code swiotlb_bounced} line and
+     * the map of the same buffer that follows it on the same CPU), over the first {@link #MIN_ALIGN_SCAN_RECORDS}
+     * records. A general rule, not a table: the evidence is the one {@link MinAlignEvidence} describes.
+     */
+    static Map<String, MinAlignEvidence> scanBouncedMaps(Supplier<FtraceParser> open) {
+        Map<String, MinAlignEvidence> out = new TreeMap<>();
+        Map<Integer, List<TraceRecord>> pending = new HashMap<>();
+        try (FtraceParser p = open.get()) {
+            int n = 0;
+            for (TraceRecord r = p.next(); r != null && n < MIN_ALIGN_SCAN_RECORDS; r = p.next(), n++) {
+                TraceEvent e = r.event();
+                if (e instanceof TraceEvent.SwiotlbBounced) {
+                    pending.computeIfAbsent(r.cpu(), c -> new ArrayList<>()).add(r);
+                    continue;
+                }
+                List<TraceRecord> bounces = pending.get(r.cpu());
+                if (bounces == null || bounces.isEmpty()) {
+                    continue;
+                }
+                if (e instanceof TraceEvent.Map m && !m.resource()) {
+                    observe(out, bounces, r, m.device(), m.phys(), m.dmaAddr());
+                    bounces.clear();
+                } else if (e instanceof TraceEvent.MapSg m) {
+                    int n2 = m.truncated() ? 0 : Math.min(m.phys().length, m.dmaAddrs().length);
+                    if (m.nents() == m.ents()) { // one segment per buffer, as dma-direct maps them
+                        for (int i = 0; i < n2; i++) {
+                            observe(out, bounces, r, m.device(), m.phys()[i], m.dmaAddrs()[i]);
+                        }
+                    }
+                    bounces.clear();
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Records one map as a bounced mapping of {@code device} if a pending bounce announced its buffer. */
+    private static void observe(
+            Map<String, MinAlignEvidence> out,
+            List<TraceRecord> bounces,
+            TraceRecord r,
+            String device,
+            long phys,
+            long dma) {
+        if (dma == Bits.U64_MAX || dma == phys) {
+            return; // failed, or not bounced after all
+        }
+        TraceEvent.SwiotlbBounced b = null;
+        for (TraceRecord br : bounces) {
+            TraceEvent.SwiotlbBounced sb = (TraceEvent.SwiotlbBounced) br.event();
+            if (sb.devAddr() == phys && device.equals(sb.device())) {
+                b = sb;
+                break;
+            }
+        }
+        if (b == null) {
+            return;
+        }
+        int agree = Long.numberOfTrailingZeros(dma ^ phys);
+        boolean lost = agree < 64 && ((phys >>> agree) & 1) == 1;
+        MinAlignEvidence old = out.get(device);
+        if (old == null) {
+            out.put(
+                    device,
+                    new MinAlignEvidence(
+                            device,
+                            1,
+                            agree,
+                            Long.numberOfTrailingZeros(phys),
+                            lost ? r.line() : 0,
+                            r.line(),
+                            b.dmaMask()));
+        } else {
+            out.put(
+                    device,
+                    new MinAlignEvidence(
+                            device,
+                            old.maps() + 1,
+                            Math.min(old.agree(), agree),
+                            Math.min(old.lowestSetBit(), Long.numberOfTrailingZeros(phys)),
+                            old.lostLine() > 0 ? old.lostLine() : lost ? r.line() : 0,
+                            old.firstLine(),
+                            old.dmaMask()));
+        }
+    }
+
+    /**
+     * Sets each device's {@code min_align_mask} where the trace's bounced mappings decide it (see {@link
+     * MinAlignEvidence}); the trace wins over the driver's known value, and says so. A device only the trace names
+     * is added when the trace shows it has a mask (else the replay adds it as it meets it, as before).
+     */
+    private static void inferMinAlign(
+            Supplier<FtraceParser> trace, int pageShift, List<PlatformProfile.DeviceSpec> devs, List<Source> src) {
+        for (MinAlignEvidence ev : scanBouncedMaps(trace).values()) {
+            long mask = ev.mask(pageShift);
+            if (mask < 0) {
+                continue;
+            }
+            String why = ev.maps() == 1
+                    ? "1 bounced buffer (line " + ev.firstLine() + ")" + (mask > 0 ? " kept its" : " lost its offset")
+                    : String.format(
+                                    Locale.ROOT,
+                                    "%,d bounced buffers (the first at line %d)",
+                                    ev.maps(),
+                                    ev.firstLine())
+                            + (mask > 0 ? " kept their" : "; the one at line " + ev.lostLine() + " lost its offset");
+            if (mask > 0) {
+                why += " low " + Long.bitCount(mask) + " address bits";
+            }
+            int at = -1;
+            for (int i = 0; i < devs.size(); i++) {
+                if (devs.get(i).name().equals(ev.device())) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                if (mask == 0) {
+                    continue;
+                }
+                PlatformProfile.DeviceSpec d =
+                        withMinAlign(inferredDevice(ev.device(), ev.dmaMask() > 0 ? ev.dmaMask() : Bits.U64_MAX), mask);
+                devs.add(d);
+                src.add(new Source("device " + d.name(), describe(d), "trace: " + why));
+                continue;
+            }
+            PlatformProfile.DeviceSpec d = devs.get(at);
+            String known = "; " + driverOrProfile(d) + " gives "
+                    + (d.minAlignMask() == 0 ? "none" : Bits.hex0x(d.minAlignMask()))
+                    + (d.minAlignMask() == mask ? "" : ", overridden");
+            devs.set(at, withMinAlign(d, mask));
+            src.add(new Source(
+                    "min_align_mask " + d.name(), mask == 0 ? "none" : Bits.hex0x(mask), "trace: " + why + known));
+        }
+    }
+
+    private static String driverOrProfile(PlatformProfile.DeviceSpec d) {
+        return d.driver() == null || d.driver().isEmpty() ? "the profile" : "the driver " + d.driver();
+    }
+
+    private static PlatformProfile.DeviceSpec withMinAlign(PlatformProfile.DeviceSpec d, long mask) {
+        return new PlatformProfile.DeviceSpec(
+                d.name(),
+                d.bus(),
+                d.driver(),
+                d.dmaMask(),
+                d.coherentDmaMask(),
+                d.coherent(),
+                d.busDmaLimit(),
+                d.dmaRanges(),
+                d.maxSegmentSize(),
+                d.segmentBoundary(),
+                mask,
+                d.coherentPool(),
+                d.hardwareAddressBits(),
+                d.pciId(),
+                d.description());
     }
 
     private static List<PlatformProfile.Range> keepInside(
