@@ -303,7 +303,7 @@ public final class TraceReplay {
 
     private Record findMapFor(int cpu, String device, long phys) {
         Record any = null;
-        for (int i = 0; fill(i + 1); i++) {
+        for (int i = 0; i < LOOKAHEAD && fill(i + 1); i++) {
             Record c = at(i);
             if (!claims(c, device, phys)) {
                 continue;
@@ -313,9 +313,6 @@ public final class TraceReplay {
             }
             if (any == null) {
                 any = c;
-            }
-            if (i + 1 >= LOOKAHEAD) {
-                break;
             }
         }
         return any;
@@ -456,7 +453,7 @@ public final class TraceReplay {
             rec.fullLen = len;
             return;
         }
-        for (i = 0; fill(i + 1) && i < LOOKAHEAD; i++) {
+        for (i = 0; i < LOOKAHEAD && fill(i + 1); i++) {
             if (at(i).r.event() instanceof TraceEvent.UnmapSg u
                     && u.device().equals(m.device())
                     && u.phys().length == n
