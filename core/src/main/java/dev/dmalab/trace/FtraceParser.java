@@ -9,6 +9,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +67,6 @@ public final class FtraceParser implements AutoCloseable {
     private static final byte[] TRUNCATED = bytes("[TRUNCATED]");
     private static final byte[] FORCE = bytes("FORCE");
     private static final byte[] NORMAL = bytes("NORMAL");
-    private static final byte[] PRINT = bytes("print");
     private static final byte[] CPUS = bytes("cpus=");
     private static final byte[] VERSION = bytes("version = ");
     private static final byte[] CPU = bytes("CPU ");
@@ -107,8 +109,20 @@ public final class FtraceParser implements AutoCloseable {
 
     private static final byte[][] KEY_BYTES = new byte[KEYS.length][];
 
+    /** The keys by their length in bytes. */
+    private static final int[][] KEYS_BY_LENGTH = new int[16][];
+
+    /** Each key's first eight bytes as a little-endian word, the mask of those of its bytes, and the bytes after. */
+    private static final long[] KEY_WORDS = new long[KEYS.length];
+
+    private static final long[] KEY_MASKS = new long[KEYS.length];
+    private static final byte[][] KEY_TAILS = new byte[KEYS.length][];
+
     /** A hex digit's value by byte, -1 for a byte that is not one (what {@code Character.digit(c, 16)} gives). */
     private static final byte[] HEX = new byte[256];
+
+    /** Eight bytes of a byte array as a little-endian long (byte {@code i} in the low bits). */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** ASCII bytes that {@link Character#isWhitespace} accepts. */
     private static final boolean[] ASCII_WHITESPACE = new boolean[128];
@@ -116,6 +130,18 @@ public final class FtraceParser implements AutoCloseable {
     static {
         for (int i = 0; i < KEYS.length; i++) {
             KEY_BYTES[i] = bytes(KEYS[i]);
+            int head = Math.min(Long.BYTES, KEY_BYTES[i].length);
+            for (int j = 0; j < head; j++) {
+                KEY_WORDS[i] |= (KEY_BYTES[i][j] & 0xffL) << (8 * j);
+                KEY_MASKS[i] |= 0xffL << (8 * j);
+            }
+            KEY_TAILS[i] = Arrays.copyOfRange(KEY_BYTES[i], head, KEY_BYTES[i].length);
+        }
+        for (int n = 0; n < KEYS_BY_LENGTH.length; n++) {
+            int len = n;
+            KEYS_BY_LENGTH[n] = java.util.stream.IntStream.range(0, KEYS.length)
+                    .filter(k -> KEY_BYTES[k].length == len)
+                    .toArray();
         }
         for (int c = 0; c < 256; c++) {
             HEX[c] = (byte) (c < 128 ? Character.digit(c, 16) : -1);
@@ -149,14 +175,15 @@ public final class FtraceParser implements AutoCloseable {
     private int lineStart;
     private int lineEnd;
 
-    // The payload's space-separated tokens and, per key, the value of its first "key=value" token (from -1: absent).
-    private int[] tokFrom = new int[32];
-    private int[] tokTo = new int[32];
-    private int tokens;
+    // The payload: per key, the value of its first "key=value" token (valFrom -1: absent); its last non-empty token.
     private final int[] valFrom = new int[KEYS.length];
     private final int[] valTo = new int[KEYS.length];
+    private int lastFrom;
+    private int lastTo;
     private String device;
     private boolean truncated;
+    /** Where {@link #array} collects an array's elements. */
+    private long[] scratch = new long[256];
     /** The value of the last successful fast-path number read. */
     private long number;
 
@@ -270,15 +297,13 @@ public final class FtraceParser implements AutoCloseable {
                 }
             }
             byte[] a = buf;
-            for (int i = scan; i < limit; i++) {
-                byte c = a[i];
-                if (c == '\n' || c == '\r') {
-                    setLine(a, pos, i);
-                    pos = i + 1;
-                    scan = pos;
-                    skipLf = c == '\r';
-                    return true;
-                }
+            int i = lineEnd(a, scan, limit);
+            if (i < limit) {
+                setLine(a, pos, i);
+                pos = i + 1;
+                scan = pos;
+                skipLf = a[i] == '\r';
+                return true;
             }
             scan = limit;
             if (eof) {
@@ -291,6 +316,35 @@ public final class FtraceParser implements AutoCloseable {
             }
             fill();
         }
+    }
+
+    /**
+     * The position of the first {@code \n} or {@code \r} in {@code a[from, to)}, or {@code to}: eight bytes at a time.
+     * A byte of {@code x} is below {@code c} (a bound up to 0x80) where {@code (x - c * 0x01..01) & ~x & 0x80..80}
+     * has its top bit; the lowest such bit is exact, higher ones may come from a borrow.
+     */
+    private static int lineEnd(byte[] a, int from, int to) {
+        int i = from;
+        while (i + Long.BYTES <= to) {
+            // the first byte below 0x0e (so '\n', '\r', a tab, ...) of eight: exact at the lowest flag, as above
+            long x = (long) LONGS.get(a, i);
+            long below = (x - 0x0e0e0e0e0e0e0e0eL) & ~x & 0x8080808080808080L;
+            if (below == 0) {
+                i += Long.BYTES;
+                continue;
+            }
+            i += Long.numberOfTrailingZeros(below) >>> 3;
+            if (a[i] == '\n' || a[i] == '\r') {
+                return i;
+            }
+            i++;
+        }
+        for (; i < to; i++) {
+            if (a[i] == '\n' || a[i] == '\r') {
+                return i;
+            }
+        }
+        return to;
     }
 
     private void setLine(byte[] a, int from, int to) {
@@ -327,18 +381,25 @@ public final class FtraceParser implements AutoCloseable {
     private boolean skipped() {
         int from = lineStart;
         int to = lineEnd;
-        if (isBlank(from, to) || (to > from && b[from] == '#')) {
+        if (isBlank(from, to)) {
             return true;
         }
-        return startsWith(from, to, CPUS)
-                || startsWith(from, to, VERSION)
-                || (startsWith(from, to, CPU)
-                        && to - from >= IS_EMPTY.length
-                        && startsWith(to - IS_EMPTY.length, to, IS_EMPTY));
+        return switch (b[from]) {
+            case '#' -> true;
+            case 'c' -> startsWith(from, to, CPUS);
+            case 'v' -> startsWith(from, to, VERSION);
+            case 'C' -> startsWith(from, to, CPU)
+                    && to - from >= IS_EMPTY.length
+                    && startsWith(to - IS_EMPTY.length, to, IS_EMPTY);
+            default -> false;
+        };
     }
 
     /** {@link String#isBlank} of {@code b[from, to)}. */
     private boolean isBlank(int from, int to) {
+        if (to > from && b[to - 1] > ' ') {
+            return false; // ends in ASCII that is not whitespace (every whitespace byte is at most ' ')
+        }
         for (int i = from; i < to; i++) {
             byte c = b[i];
             if (c < 0) {
@@ -443,22 +504,37 @@ public final class FtraceParser implements AutoCloseable {
     }
 
     private long parseTimestamp(int from, int to) {
+        // fast path: 1 to 18 ASCII digits, '.', 1 to 9 ASCII digits, and no overflow
+        byte[] a = b;
+        long secs = 0;
+        int i = from;
+        for (; i < to && i - from < 18 && a[i] >= '0' && a[i] <= '9'; i++) {
+            secs = secs * 10 + (a[i] - '0');
+        }
+        if (i > from && i < to - 1 && a[i] == '.') {
+            int fracFrom = i + 1;
+            long ns = 0;
+            int j = fracFrom;
+            for (; j < to && j - fracFrom < 9 && a[j] >= '0' && a[j] <= '9'; j++) {
+                ns = ns * 10 + (a[j] - '0');
+            }
+            if (j == to) {
+                for (int k = j - fracFrom; k < 9; k++) {
+                    ns *= 10;
+                }
+                if (secs <= (Long.MAX_VALUE - ns) / 1_000_000_000L) {
+                    return secs * 1_000_000_000L + ns;
+                }
+            }
+        }
+        return parseTimestampText(from, to);
+    }
+
+    /** A timestamp the fast path did not take, read (or refused) as text. */
+    private long parseTimestampText(int from, int to) {
         int dot = indexOf('.', from, to);
         if (dot <= from || !isDigits(from, dot) || !isDigits(dot + 1, to) || chars(dot + 1, to) > 9) {
             throw bad("bad timestamp '" + text(from, to) + "'");
-        }
-        if (dot - from <= 18 && ascii(from, to)) {
-            long secs = 0;
-            for (int i = from; i < dot; i++) {
-                secs = secs * 10 + (b[i] - '0');
-            }
-            long ns = 0;
-            for (int i = dot + 1; i < dot + 10; i++) {
-                ns = ns * 10 + (i < to ? b[i] - '0' : 0);
-            }
-            if (secs <= (Long.MAX_VALUE - ns) / 1_000_000_000L) {
-                return secs * 1_000_000_000L + ns;
-            }
         }
         String t = text(from, to);
         try {
@@ -574,8 +650,6 @@ public final class FtraceParser implements AutoCloseable {
                     throw bad("swiotlb_bounced: expected 'dev_name: '");
                 }
                 fields(from + DEV_NAME.length, to);
-                int lastFrom = tokFrom[tokens - 1];
-                int lastTo = tokTo[tokens - 1];
                 boolean force;
                 if (equalsBytes(lastFrom, lastTo, FORCE)) {
                     force = true;
@@ -594,60 +668,70 @@ public final class FtraceParser implements AutoCloseable {
     }
 
     /**
-     * Splits the payload {@code b[from, to)} at single spaces, as {@code String.split(" ")} does (trailing empty
-     * tokens dropped): the first token is the device name, the others' {@code key=value} are noted by key (the first
-     * of each key counts).
+     * Reads the payload {@code b[from, to)} as {@code String.split(" ")} splits it: the first token is the device
+     * name, and of the others each {@code key=value} is noted by key (the first of each key counts); the last
+     * non-empty token is kept (a trailing {@code FORCE}/{@code NORMAL}).
      */
     private void fields(int from, int to) {
-        tokens = 0;
-        int start = from;
-        for (int i = from; i < to; i++) {
-            if (b[i] == ' ') {
-                addToken(start, i);
-                start = i + 1;
-            }
+        byte[] a = b;
+        int deviceEnd = indexOf(' ', from, to);
+        if (deviceEnd < 0) {
+            deviceEnd = to;
         }
-        addToken(start, to);
-        while (tokens > 0 && tokFrom[tokens - 1] == tokTo[tokens - 1]) {
-            tokens--;
-        }
-        if (tokens == 0 || tokFrom[0] == tokTo[0] || indexOf('=', tokFrom[0], tokTo[0]) >= 0) {
+        if (deviceEnd == from || indexOf('=', from, deviceEnd) >= 0) {
             throw bad("missing device name");
         }
-        device = devices.get(b, tokFrom[0], tokTo[0]);
-        truncated = false;
+        device = devices.get(a, from, deviceEnd);
         Arrays.fill(valFrom, -1);
-        for (int t = 0; t < tokens; t++) {
-            int tf = tokFrom[t];
-            int tt = tokTo[t];
-            if (equalsBytes(tf, tt, TRUNCATED)) {
-                truncated = true;
+        truncated = equalsBytes(from, deviceEnd, TRUNCATED);
+        lastFrom = from;
+        lastTo = deviceEnd;
+        for (int start = deviceEnd + 1; start <= to; ) {
+            int i = start;
+            while (i < to && a[i] != ' ' && a[i] != '=') {
+                i++;
             }
-            int eq = t == 0 ? -1 : indexOf('=', tf, tt);
-            if (eq > tf) {
-                int k = key(tf, eq);
+            int end = i;
+            if (i < to && a[i] == '=') {
+                end = indexOf(' ', i + 1, to);
+                if (end < 0) {
+                    end = to;
+                }
+                int k = key(start, i);
                 if (k >= 0 && valFrom[k] < 0) {
-                    valFrom[k] = eq + 1;
-                    valTo[k] = tt;
+                    valFrom[k] = i + 1;
+                    valTo[k] = end;
                 }
             }
+            if (end > start) {
+                lastFrom = start;
+                lastTo = end;
+                truncated |= equalsBytes(start, end, TRUNCATED);
+            }
+            start = end + 1;
         }
-    }
-
-    private void addToken(int from, int to) {
-        if (tokens == tokFrom.length) {
-            tokFrom = Arrays.copyOf(tokFrom, 2 * tokens);
-            tokTo = Arrays.copyOf(tokTo, 2 * tokens);
-        }
-        tokFrom[tokens] = from;
-        tokTo[tokens] = to;
-        tokens++;
     }
 
     /** The index of the key {@code b[from, to)} in {@link #KEYS}, or -1. */
     private int key(int from, int to) {
-        for (int k = 0; k < KEY_BYTES.length; k++) {
-            if (equalsBytes(from, to, KEY_BYTES[k])) {
+        int n = to - from;
+        if (n >= KEYS_BY_LENGTH.length) {
+            return -1;
+        }
+        int[] candidates = KEYS_BY_LENGTH[n];
+        if (from + Long.BYTES <= b.length) {
+            // the first eight bytes at once (bytes past the key masked off), the rest of a longer key byte by byte
+            long w = (long) LONGS.get(b, from);
+            for (int k : candidates) {
+                if ((w & KEY_MASKS[k]) == KEY_WORDS[k]
+                        && (n <= Long.BYTES || startsWith(from + Long.BYTES, to, KEY_TAILS[k]))) {
+                    return k;
+                }
+            }
+            return -1;
+        }
+        for (int k : candidates) {
+            if (startsWith(from, to, KEY_BYTES[k])) {
                 return k;
             }
         }
@@ -782,29 +866,37 @@ public final class FtraceParser implements AutoCloseable {
         if (bodyTo == bodyFrom) {
             return new long[0];
         }
-        int n = 1;
-        for (int i = bodyFrom; i < bodyTo; i++) {
-            if (b[i] == ',') {
-                n++;
+        byte[] a = b;
+        int n = 0;
+        for (int start = bodyFrom; start <= bodyTo; n++) {
+            if (n == scratch.length) {
+                scratch = Arrays.copyOf(scratch, 2 * n);
             }
-        }
-        long[] out = new long[n];
-        int start = bodyFrom;
-        for (int i = 0; i < n; i++) {
-            int end = i == n - 1 ? bodyTo : indexOf(',', start, bodyTo);
-            if (hexFast(start, end)) {
-                out[i] = number;
-            } else {
-                String x = text(start, end);
-                try {
-                    out[i] = Long.parseUnsignedLong(x.startsWith("0x") ? x.substring(2) : x, 16);
-                } catch (NumberFormatException nfe) {
-                    throw bad(KEYS[key] + "[" + i + "]=" + x + " is not hex");
-                }
+            // fast path: an optional "0x", then 1 to 16 ASCII hex digits up to the comma or the end
+            int p = start + 1 < bodyTo && a[start] == '0' && a[start + 1] == 'x' ? start + 2 : start;
+            int q = p;
+            long v = 0;
+            for (int d; q < bodyTo && q - p < 16 && (d = HEX[a[q] & 0xff]) >= 0; q++) {
+                v = v << 4 | d;
+            }
+            if (q > p && (q == bodyTo || a[q] == ',')) {
+                scratch[n] = v;
+                start = q + 1;
+                continue;
+            }
+            int end = indexOf(',', start, bodyTo);
+            if (end < 0) {
+                end = bodyTo;
+            }
+            String x = text(start, end);
+            try {
+                scratch[n] = Long.parseUnsignedLong(x.startsWith("0x") ? x.substring(2) : x, 16);
+            } catch (NumberFormatException nfe) {
+                throw bad(KEYS[key] + "[" + n + "]=" + x + " is not hex");
             }
             start = end + 1;
         }
-        return out;
+        return Arrays.copyOf(scratch, n);
     }
 
     /**
@@ -923,9 +1015,20 @@ public final class FtraceParser implements AutoCloseable {
         return t;
     }
 
+    /** The first position of {@code c} in {@code b[from, to)}, or -1; eight bytes at a time, as {@link #lineEnd}. */
     private int indexOf(char c, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] == c) {
+        byte[] a = b;
+        long pattern = c * 0x0101010101010101L;
+        int i = from;
+        for (; i + Long.BYTES <= to; i += Long.BYTES) {
+            long x = (long) LONGS.get(a, i) ^ pattern;
+            long found = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (a[i] == c) {
                 return i;
             }
         }
@@ -934,12 +1037,11 @@ public final class FtraceParser implements AutoCloseable {
 
     /** The first position of the two-character sequence {@code c1 c2} in {@code b[from, to)}, or -1. */
     private int indexOf(char c1, char c2, int from, int to) {
-        for (int i = from; i < to - 1; i++) {
-            if (b[i] == c1 && b[i + 1] == c2) {
-                return i;
-            }
+        int i = indexOf(c2, from + 1, to);
+        while (i >= 0 && b[i - 1] != c1) {
+            i = indexOf(c2, i + 1, to);
         }
-        return -1;
+        return i < 0 ? -1 : i - 1;
     }
 
     private int lastIndexOf(char c, int from, int to) {

@@ -1,5 +1,8 @@
 package dev.dmalab.trace;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Function;
@@ -19,6 +22,8 @@ import java.util.function.Function;
  */
 final class Utf8Cache<V> {
     static final int MAX_KEY_BYTES = 64;
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final Function<String, V> make;
     private final int mask;
@@ -48,11 +53,8 @@ final class Utf8Cache<V> {
         if (n > MAX_KEY_BYTES) {
             return make.apply(new String(b, from, n, StandardCharsets.UTF_8));
         }
-        int h = 0;
-        for (int i = from; i < to; i++) {
-            h = 31 * h + b[i];
-        }
-        int slot = (h ^ (h >>> 16)) & mask;
+        int h = hash(b, from, to);
+        int slot = h & mask;
         byte[] k = keys[slot];
         if (k != null && hashes[slot] == h && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {
             return (V) values[slot];
@@ -62,5 +64,25 @@ final class Utf8Cache<V> {
         hashes[slot] = h;
         values[slot] = v;
         return v;
+    }
+
+    /** A hash of {@code b[from, to)}, eight bytes at a time (the last word overlaps the one before it). */
+    private static int hash(byte[] b, int from, int to) {
+        int n = to - from;
+        long h = n;
+        if (n >= Long.BYTES) {
+            for (int i = from; i < to - Long.BYTES; i += Long.BYTES) {
+                h = (h ^ (long) LONGS.get(b, i)) * 0x9e3779b97f4a7c15L;
+            }
+            h = (h ^ (long) LONGS.get(b, to - Long.BYTES)) * 0x9e3779b97f4a7c15L;
+        } else if (n > 0 && from + Long.BYTES <= b.length) {
+            long word = (long) LONGS.get(b, from) & (-1L >>> (Long.SIZE - Byte.SIZE * n));
+            h = (h ^ word) * 0x9e3779b97f4a7c15L;
+        } else {
+            for (int i = from; i < to; i++) {
+                h = (h << 8 ^ (b[i] & 0xff)) * 0x9e3779b97f4a7c15L;
+            }
+        }
+        return (int) (h ^ h >>> 29 ^ h >>> 47);
     }
 }
