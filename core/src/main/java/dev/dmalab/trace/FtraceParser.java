@@ -765,35 +765,26 @@ public final class FtraceParser implements AutoCloseable {
         }
     }
 
+    /** A decimal size ({@code size=}): unsigned. */
     private long dec(int key) {
-        require(key);
-        int from = valFrom[key];
-        int to = valTo[key];
-        if (to > from && to - from <= 18) {
-            long v = 0;
-            int i = from;
-            for (; i < to && b[i] >= '0' && b[i] <= '9'; i++) {
-                v = v * 10 + (b[i] - '0');
-            }
-            if (i == to) {
-                return v;
-            }
-        }
-        String v = value(key);
-        try {
-            return Long.parseUnsignedLong(v);
-        } catch (NumberFormatException x) {
-            throw bad(KEYS[key] + "=" + v + " is not a decimal size");
-        }
+        return decimal(key, false);
     }
 
+    /** A decimal number that may be negative ({@code err=}). */
     private long decSigned(int key) {
+        return decimal(key, true);
+    }
+
+    private long decimal(int key, boolean signed) {
         require(key);
+        if (decimalFast(valFrom[key], valTo[key], 18)) {
+            return number;
+        }
         String v = value(key);
         try {
-            return Long.parseLong(v);
+            return signed ? Long.parseLong(v) : Long.parseUnsignedLong(v);
         } catch (NumberFormatException x) {
-            throw bad(KEYS[key] + "=" + v + " is not a number");
+            throw bad(KEYS[key] + "=" + v + (signed ? " is not a number" : " is not a decimal size"));
         }
     }
 
@@ -803,15 +794,8 @@ public final class FtraceParser implements AutoCloseable {
         int to = valTo[key];
         int slash = indexOf('/', from, to);
         int n = slash < 0 ? from : slash + 1;
-        if (to > n && to - n <= 9) {
-            int v = 0;
-            int i = n;
-            for (; i < to && b[i] >= '0' && b[i] <= '9'; i++) {
-                v = v * 10 + (b[i] - '0');
-            }
-            if (i == to) {
-                return v;
-            }
+        if (decimalFast(n, to, 9)) {
+            return (int) number;
         }
         String v = value(key);
         try {
@@ -897,6 +881,26 @@ public final class FtraceParser implements AutoCloseable {
             start = end + 1;
         }
         return Arrays.copyOf(scratch, n);
+    }
+
+    /**
+     * Reads {@code b[from, to)} as 1 to {@code maxDigits} (at most 18) ASCII decimal digits into {@link #number};
+     * false for anything else.
+     */
+    private boolean decimalFast(int from, int to, int maxDigits) {
+        if (to <= from || to - from > maxDigits) {
+            return false;
+        }
+        long v = 0;
+        for (int i = from; i < to; i++) {
+            int d = b[i] - '0';
+            if (d < 0 || d > 9) {
+                return false;
+            }
+            v = v * 10 + d;
+        }
+        number = v;
+        return true;
     }
 
     /**

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,11 +33,12 @@ class FtraceParserDifferentialTest {
         List<String> out = new ArrayList<>();
         Source p = open.get();
         try {
-            for (TraceRecord r = p.next(); r != null; r = p.next()) {
+            for (TraceRecord r = p.next().get(); r != null; r = p.next().get()) {
                 out.add(describe(r));
             }
-            out.add("other " + p.otherEvents() + ", malformed " + p.malformedLines());
-            for (TraceFormatException e : p.firstErrors()) {
+            out.add("other " + p.otherEvents().getAsLong() + ", malformed "
+                    + p.malformedLines().getAsLong());
+            for (TraceFormatException e : p.firstErrors().get()) {
                 out.add("error " + e.getMessage());
             }
         } catch (RuntimeException e) {
@@ -46,57 +48,21 @@ class FtraceParserDifferentialTest {
     }
 
     /** The two parsers' common surface. */
-    private interface Source {
-        TraceRecord next();
-
-        long otherEvents();
-
-        long malformedLines();
-
-        List<TraceFormatException> firstErrors();
-    }
+    private record Source(
+            Supplier<TraceRecord> next,
+            LongSupplier otherEvents,
+            LongSupplier malformedLines,
+            Supplier<List<TraceFormatException>> firstErrors) {}
 
     private static Source bytes(byte[] text, boolean strict, int bufferBytes) {
         FtraceParser p = new FtraceParser("t.trace", new ByteArrayInputStream(text), strict, bufferBytes);
-        return new Source() {
-            public TraceRecord next() {
-                return p.next();
-            }
-
-            public long otherEvents() {
-                return p.otherEvents();
-            }
-
-            public long malformedLines() {
-                return p.malformedLines();
-            }
-
-            public List<TraceFormatException> firstErrors() {
-                return p.firstErrors();
-            }
-        };
+        return new Source(p::next, p::otherEvents, p::malformedLines, p::firstErrors);
     }
 
     private static Source reference(byte[] text, boolean strict) {
         ReferenceFtraceParser p = new ReferenceFtraceParser(
                 "t.trace", new InputStreamReader(new ByteArrayInputStream(text), StandardCharsets.UTF_8), strict);
-        return new Source() {
-            public TraceRecord next() {
-                return p.next();
-            }
-
-            public long otherEvents() {
-                return p.otherEvents();
-            }
-
-            public long malformedLines() {
-                return p.malformedLines();
-            }
-
-            public List<TraceFormatException> firstErrors() {
-                return p.firstErrors();
-            }
-        };
+        return new Source(p::next, p::otherEvents, p::malformedLines, p::firstErrors);
     }
 
     /** Every component of a record and of its event, arrays by content. */

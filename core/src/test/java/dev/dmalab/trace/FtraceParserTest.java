@@ -15,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -429,26 +432,20 @@ class FtraceParserTest {
                 .isEqualTo(new TraceEvent.Marker(marker));
     }
 
+    /** The first {@code n} pages from 0x2b00000, as a trace prints an array: {@code 0x2b00000,0x2b01000,...}. */
+    private static String pages(int n) {
+        return LongStream.range(0, n)
+                .mapToObj(i -> "0x" + Long.toHexString(0x2b00000L + 0x1000L * i))
+                .collect(Collectors.joining(","));
+    }
+
     @Test
     void aScatterlistLineLongerThanTheBufferIsReadWhole() {
-        StringBuilder dma = new StringBuilder();
-        StringBuilder sizes = new StringBuilder();
-        StringBuilder phys = new StringBuilder();
-        StringBuilder all = new StringBuilder();
-        for (int i = 0; i < 168; i++) {
-            String a = "0x" + Long.toHexString(0x2b00000L + 0x1000L * i);
-            if (i < 128) {
-                dma.append(i == 0 ? "" : ",").append(a);
-                sizes.append(i == 0 ? "" : ",").append("0x1000");
-                phys.append(i == 0 ? "" : ",").append(a);
-            }
-            all.append(i == 0 ? "" : ",").append(a);
-        }
         String map = "              dd-472     [000] d..1.     6.384046: dma_map_sg: 0000:00:1f.2 dir=TO_DEVICE"
-                + " nents=128/168 ents=128/168 [TRUNCATED] dma_addrs={" + dma + "} sizes={" + sizes + "} phys_addrs={"
-                + phys + "} attrs=";
+                + " nents=128/168 ents=128/168 [TRUNCATED] dma_addrs={" + pages(128) + "} sizes={"
+                + String.join(",", Collections.nCopies(128, "0x1000")) + "} phys_addrs={" + pages(128) + "} attrs=";
         String unmap = "              dd-472     [000] d.h1.     6.390000: dma_unmap_sg: 0000:00:1f.2 dir=TO_DEVICE"
-                + " phys_addrs={" + all + "} attrs=";
+                + " phys_addrs={" + pages(168) + "} attrs=";
         byte[] bytes = (MARK + "\n" + map + "\n" + unmap + "\n" + MARK + "\n").getBytes(StandardCharsets.UTF_8);
         assertThat(map.length()).isGreaterThan(3000);
         for (int bufferBytes : new int[] {16, 1000, 3000, 4096, FtraceParser.BUFFER_BYTES}) {
