@@ -14,6 +14,7 @@ import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceEvent;
 import dev.dmalab.trace.TraceRecord;
 import dev.dmalab.util.Bits;
+import dev.dmalab.util.LongObjectMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -765,7 +766,7 @@ public final class TraceReplay {
         /** Per-device state: live streaming mappings by the kernel's address, live sg lists oldest first. */
         private final class Dev {
             final Device device;
-            final HashMap<Long, Page> pages = new HashMap<>();
+            final LongObjectMap<Page> pages = new LongObjectMap<>(64);
             final List<Sg> sgs = new ArrayList<>();
             final HashMap<Long, Integer> coherent = new HashMap<>();
             /** Behind an IOMMU: the model's own coherent buffers by the kernel's handle, oldest first. */
@@ -1206,17 +1207,26 @@ public final class TraceReplay {
             }
         }
 
+        /**
+         * The live page mapping a sync's address belongs to: the one that starts there, else the oldest live one that
+         * contains it (kernel mappings of one device overlap only across a trace-order inversion).
+         */
         private Page findPage(Dev d, long addr) {
             Page p = d.pages.get(addr);
             if (p != null) {
                 return p;
             }
-            for (Page q : d.pages.values()) {
-                if (Long.compareUnsigned(addr, q.kernelDma()) >= 0 && addr - q.kernelDma() < q.size()) {
-                    return q;
+            Page oldest = null;
+            for (int i = 0; i < d.pages.slots(); i++) {
+                Page q = d.pages.valueAt(i);
+                if (q != null
+                        && Long.compareUnsigned(addr, q.kernelDma()) >= 0
+                        && addr - q.kernelDma() < q.size()
+                        && (oldest == null || q.line() < oldest.line())) {
+                    oldest = q;
                 }
             }
-            return null;
+            return oldest;
         }
 
         void syncSg(TraceEvent.SyncSg s) {
@@ -1315,8 +1325,8 @@ public final class TraceReplay {
         boolean overlapsLiveKernelMapping(long addr, long len) {
             long end = addr + Math.max(len, 1);
             for (Dev d : devs.values()) {
-                for (Page p : d.pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                for (int i = 0; i < d.pages.slots(); i++) {
+                    for (Page q = d.pages.valueAt(i); q != null; q = q.next()) {
                         if (Long.compareUnsigned(q.kernelDma(), end) < 0
                                 && Long.compareUnsigned(addr, q.kernelDma() + q.size()) < 0) {
                             return true;
@@ -1342,8 +1352,9 @@ public final class TraceReplay {
         public List<Live> liveAtEnd(int limit) {
             List<Live> out = new ArrayList<>();
             for (Map.Entry<String, Dev> e : devs.entrySet()) {
-                for (Page p : e.getValue().pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                LongObjectMap<Page> pages = e.getValue().pages;
+                for (int i = 0; i < pages.slots(); i++) {
+                    for (Page q = pages.valueAt(i); q != null; q = q.next()) {
                         out.add(new Live(q.line(), e.getKey(), q.kernelDma(), q.size()));
                     }
                 }
@@ -1365,8 +1376,9 @@ public final class TraceReplay {
             Map<String, Long> out = new TreeMap<>();
             for (Map.Entry<String, Dev> e : devs.entrySet()) {
                 long n = e.getValue().sgs.size();
-                for (Page p : e.getValue().pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                LongObjectMap<Page> pages = e.getValue().pages;
+                for (int i = 0; i < pages.slots(); i++) {
+                    for (Page q = pages.valueAt(i); q != null; q = q.next()) {
                         n++;
                     }
                 }
