@@ -470,10 +470,12 @@ public final class FtraceParser implements AutoCloseable {
         }
         long ts = parseTimestamp(p, colon);
         int nameStart = colon + 2;
-        int nameEnd = indexOf(':', ' ', nameStart, e);
+        // the first space ends the name when ':' precedes it (else the name has a space, or there is no ": ")
+        int space = indexOf(' ', nameStart, e);
+        int nameEnd = space > nameStart && b[space - 1] == ':' ? space - 1 : indexOf(':', ' ', nameStart, e);
         String name;
         int from;
-        if (nameEnd < 0 || indexOf(' ', nameStart, nameEnd) >= 0) {
+        if (nameEnd < 0 || nameEnd + 1 != space) {
             // function tracer ("xen_swiotlb_map_page <-dma_map_page_attrs") or an event without payload
             name = e > nameStart && b[e - 1] == ':' ? names.get(b, nameStart, e - 1) : "function";
             from = nameStart;
@@ -965,9 +967,18 @@ public final class FtraceParser implements AutoCloseable {
         return true;
     }
 
+    /** The first position in {@code b[from, to)} that is not a space, or {@code to}; eight bytes at a time. */
     private int skipSpaces(int from, int to) {
+        byte[] a = b;
         int p = from;
-        while (p < to && b[p] == ' ') {
+        while (p + Long.BYTES <= to) {
+            long notSpace = (long) LONGS.get(a, p) ^ 0x2020202020202020L;
+            if (notSpace != 0) {
+                return p + (Long.numberOfTrailingZeros(notSpace) >>> 3);
+            }
+            p += Long.BYTES;
+        }
+        while (p < to && a[p] == ' ') {
             p++;
         }
         return p;
@@ -1004,7 +1015,7 @@ public final class FtraceParser implements AutoCloseable {
     }
 
     private int stripLeadingAscii(int from, int to) {
-        int p = from;
+        int p = skipSpaces(from, to);
         while (p < to && b[p] >= 0 && ASCII_WHITESPACE[b[p]]) {
             p++;
         }

@@ -28,7 +28,11 @@ final class Utf8Cache<V> {
     private final Function<String, V> make;
     private final int mask;
     private final byte[][] keys;
-    private final int[] hashes;
+    /** Per slot: a short key's length and its two words ({@link #get}); -1 for a key compared by its bytes. */
+    private final int[] lengths;
+
+    private final long[] words0;
+    private final long[] words1;
     private final Object[] values;
 
     /**
@@ -42,7 +46,9 @@ final class Utf8Cache<V> {
         this.make = make;
         this.mask = slots - 1;
         this.keys = new byte[slots][];
-        this.hashes = new int[slots];
+        this.lengths = new int[slots];
+        this.words0 = new long[slots];
+        this.words1 = new long[slots];
         this.values = new Object[slots];
     }
 
@@ -53,36 +59,62 @@ final class Utf8Cache<V> {
         if (n > MAX_KEY_BYTES) {
             return make.apply(new String(b, from, n, StandardCharsets.UTF_8));
         }
-        int h = hash(b, from, to);
-        int slot = h & mask;
+        if (n <= 2 * Long.BYTES && n > 0 && from + Long.BYTES <= b.length && to >= Long.BYTES) {
+            // a short key as two words that cover its bytes (masked, or overlapping): compared without a call
+            long w0 = (long) LONGS.get(b, from);
+            long w1;
+            if (n < Long.BYTES) {
+                w0 &= -1L >>> (Long.SIZE - Byte.SIZE * n);
+                w1 = 0;
+            } else {
+                w1 = (long) LONGS.get(b, to - Long.BYTES);
+            }
+            int slot = mix((w0 ^ n) * 0x9e3779b97f4a7c15L + w1) & mask;
+            if (lengths[slot] == n && words0[slot] == w0 && words1[slot] == w1 && keys[slot] != null) {
+                return (V) values[slot];
+            }
+            V v = make.apply(new String(b, from, n, StandardCharsets.UTF_8));
+            store(slot, b, from, to, v);
+            words0[slot] = w0;
+            words1[slot] = w1;
+            return v;
+        }
+        int slot = mix(hash(b, from, to)) & mask;
         byte[] k = keys[slot];
-        if (k != null && hashes[slot] == h && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {
+        if (k != null && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {
             return (V) values[slot];
         }
         V v = make.apply(new String(b, from, n, StandardCharsets.UTF_8));
-        keys[slot] = Arrays.copyOfRange(b, from, to);
-        hashes[slot] = h;
-        values[slot] = v;
+        store(slot, b, from, to, v);
+        words0[slot] = 0;
+        words1[slot] = 0;
+        lengths[slot] = -1; // long keys are compared by their bytes, never by words
         return v;
     }
 
+    private void store(int slot, byte[] b, int from, int to, V v) {
+        keys[slot] = Arrays.copyOfRange(b, from, to);
+        lengths[slot] = to - from;
+        values[slot] = v;
+    }
+
     /** A hash of {@code b[from, to)}, eight bytes at a time (the last word overlaps the one before it). */
-    private static int hash(byte[] b, int from, int to) {
+    private static long hash(byte[] b, int from, int to) {
         int n = to - from;
         long h = n;
         if (n >= Long.BYTES) {
             for (int i = from; i < to - Long.BYTES; i += Long.BYTES) {
                 h = (h ^ (long) LONGS.get(b, i)) * 0x9e3779b97f4a7c15L;
             }
-            h = (h ^ (long) LONGS.get(b, to - Long.BYTES)) * 0x9e3779b97f4a7c15L;
-        } else if (n > 0 && from + Long.BYTES <= b.length) {
-            long word = (long) LONGS.get(b, from) & (-1L >>> (Long.SIZE - Byte.SIZE * n));
-            h = (h ^ word) * 0x9e3779b97f4a7c15L;
-        } else {
-            for (int i = from; i < to; i++) {
-                h = (h << 8 ^ (b[i] & 0xff)) * 0x9e3779b97f4a7c15L;
-            }
+            return (h ^ (long) LONGS.get(b, to - Long.BYTES)) * 0x9e3779b97f4a7c15L;
         }
+        for (int i = from; i < to; i++) {
+            h = (h << 8 ^ (b[i] & 0xff)) * 0x9e3779b97f4a7c15L;
+        }
+        return h;
+    }
+
+    private static int mix(long h) {
         return (int) (h ^ h >>> 29 ^ h >>> 47);
     }
 }
