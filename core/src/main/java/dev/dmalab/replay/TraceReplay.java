@@ -115,6 +115,13 @@ public final class TraceReplay {
     private static final int WINDOW_SLOTS = Integer.highestOneBit(LOOKAHEAD + 1) << 1;
 
     private final Record[] window = new Record[WINDOW_SLOTS];
+
+    /**
+     * By slot: whether the record is a map a bounce can belong to ({@code dma_map_page}, {@code _sg}, {@code
+     * _sg_err}); kept beside the slots so that the search for a bounce's map line skips other records in one array.
+     */
+    private final boolean[] mapAt = new boolean[WINDOW_SLOTS];
+
     private int head;
     private int size;
     private boolean eof;
@@ -203,7 +210,11 @@ public final class TraceReplay {
                 eof = true;
                 break;
             }
-            window[(head + size) & (WINDOW_SLOTS - 1)].hold(r);
+            int slot = (head + size) & (WINDOW_SLOTS - 1);
+            window[slot].hold(r);
+            TraceEvent e = r.event();
+            mapAt[slot] =
+                    e instanceof TraceEvent.Map || e instanceof TraceEvent.MapSg || e instanceof TraceEvent.MapSgErr;
             size++;
         }
         return size >= n;
@@ -327,6 +338,9 @@ public final class TraceReplay {
     private Record findMapFor(int cpu, String device, long phys) {
         Record any = null;
         for (int i = 0; i < LOOKAHEAD && fill(i + 1); i++) {
+            if (!mapAt[(head + i) & (WINDOW_SLOTS - 1)]) {
+                continue;
+            }
             Record c = at(i);
             if (!claims(c, device, phys)) {
                 continue;
