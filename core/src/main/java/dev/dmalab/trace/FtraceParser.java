@@ -188,7 +188,9 @@ public final class FtraceParser implements AutoCloseable {
     private long number;
 
     private final Utf8Cache<String> comms = new Utf8Cache<>(256, String::strip);
-    private final Utf8Cache<String> names = new Utf8Cache<>(64, s -> s);
+    /** Event names, interned: the payload's switch then finds its case by identity. */
+    private final Utf8Cache<String> names = new Utf8Cache<>(64, String::intern);
+
     private final Utf8Cache<String> flagColumns = new Utf8Cache<>(64, s -> s);
     private final Utf8Cache<String> devices = new Utf8Cache<>(64, s -> s);
     private final Utf8Cache<Direction> directions = new Utf8Cache<>(16, Direction::parse);

@@ -26,7 +26,7 @@ final class Utf8Cache<V> {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final Function<String, V> make;
-    private final int mask;
+    private final int slotShift;
     private final byte[][] keys;
     /** Per slot: a short key's length and its two words ({@link #get}); -1 for a key compared by its bytes. */
     private final int[] lengths;
@@ -40,11 +40,11 @@ final class Utf8Cache<V> {
      * @param make makes a key's value from its decoded text
      */
     Utf8Cache(int slots, Function<String, V> make) {
-        if (slots <= 0 || Integer.bitCount(slots) != 1) {
+        if (slots < 2 || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two, got " + slots);
         }
         this.make = make;
-        this.mask = slots - 1;
+        this.slotShift = Long.SIZE - Integer.numberOfTrailingZeros(slots);
         this.keys = new byte[slots][];
         this.lengths = new int[slots];
         this.words0 = new long[slots];
@@ -69,7 +69,7 @@ final class Utf8Cache<V> {
             } else {
                 w1 = (long) LONGS.get(b, to - Long.BYTES);
             }
-            int slot = mix((w0 ^ n) * 0x9e3779b97f4a7c15L + w1) & mask;
+            int slot = slot((w0 ^ n) * 0x9e3779b97f4a7c15L + w1);
             if (lengths[slot] == n && words0[slot] == w0 && words1[slot] == w1 && keys[slot] != null) {
                 return (V) values[slot];
             }
@@ -79,7 +79,7 @@ final class Utf8Cache<V> {
             words1[slot] = w1;
             return v;
         }
-        int slot = mix(hash(b, from, to)) & mask;
+        int slot = slot(hash(b, from, to));
         byte[] k = keys[slot];
         if (k != null && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {
             return (V) values[slot];
@@ -114,7 +114,8 @@ final class Utf8Cache<V> {
         return h;
     }
 
-    private static int mix(long h) {
-        return (int) (h ^ h >>> 29 ^ h >>> 47);
+    /** Fibonacci hashing: the top bits of {@code h} times the golden ratio, which depend on every bit of {@code h}. */
+    private int slot(long h) {
+        return (int) ((h * 0x9e3779b97f4a7c15L) >>> slotShift);
     }
 }

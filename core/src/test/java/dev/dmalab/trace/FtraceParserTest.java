@@ -475,6 +475,18 @@ class FtraceParserTest {
         assertThat(rs.get(0).flags()).isSameAs(rs.get(2).flags());
         assertThat(((TraceEvent.Map) rs.get(0).event()).device())
                 .isSameAs(((TraceEvent.Unmap) rs.get(1).event()).device());
+        // names that differ in one byte, alternating, keep their own instances (they must not evict each other)
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            text.append(MAP.replace("0000:00:03.0", "0000:00:0" + (2 + i % 4) + ".0"))
+                    .append('\n');
+        }
+        List<String> devices = parseAll(text.toString(), true).stream()
+                .map(r -> ((TraceEvent.Map) r.event()).device())
+                .toList();
+        for (int i = 4; i < devices.size(); i++) {
+            assertThat(devices.get(i)).isSameAs(devices.get(i - 4));
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
