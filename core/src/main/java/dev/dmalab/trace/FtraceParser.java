@@ -575,100 +575,124 @@ public final class FtraceParser implements AutoCloseable {
     // -------------------------------------------------------------------------------------------------------------
     // Payloads
 
+    /** The typed payload of event {@code name}, {@code b[from, to)}; each kind's reader is its own (small) method. */
     private TraceEvent parsePayload(String name, int from, int to) {
         return switch (name) {
-            case "dma_map_page", "dma_map_resource", "dma_map_phys" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long dma = hex(DMA_ADDR);
-                long size = dec(SIZE);
-                long phys = hex(PHYS_ADDR);
-                yield new TraceEvent.Map(device, dir, dma, size, phys, attrs(), name.equals("dma_map_resource"));
-            }
-            case "dma_unmap_page", "dma_unmap_resource", "dma_unmap_phys" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long dma = hex(DMA_ADDR);
-                long size = dec(SIZE);
-                yield new TraceEvent.Unmap(device, dir, dma, size, attrs(), name.equals("dma_unmap_resource"));
-            }
-            case "dma_map_sg" -> {
-                fields(from, to);
-                long[] dma = array(DMA_ADDRS);
-                long[] sizes = array(SIZES);
-                long[] phys = array(PHYS_ADDRS);
-                int nents = has(NENTS) ? fullCount(NENTS) : phys.length;
-                int ents = has(ENTS) ? fullCount(ENTS) : dma.length;
-                if (sizes.length != dma.length) {
-                    throw bad("dma_map_sg: " + dma.length + " dma_addrs but " + sizes.length + " sizes");
-                }
-                Direction dir = dir();
-                yield new TraceEvent.MapSg(device, dir, nents, ents, truncated, dma, sizes, phys, attrs());
-            }
-            case "dma_map_sg_err" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long[] phys = array(DMA_ADDRS);
-                int err = (int) decSigned(ERR);
-                yield new TraceEvent.MapSgErr(device, dir, phys, err, attrs());
-            }
-            case "dma_unmap_sg" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long[] phys = array(PHYS_ADDRS);
-                yield new TraceEvent.UnmapSg(device, dir, phys, attrs());
-            }
-            case "dma_sync_single_for_cpu", "dma_sync_single_for_device" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long dma = hex(DMA_ADDR);
-                yield new TraceEvent.Sync(device, name.endsWith("cpu"), dir, dma, dec(SIZE));
-            }
-            case "dma_sync_sg_for_cpu", "dma_sync_sg_for_device" -> {
-                fields(from, to);
-                Direction dir = dir();
-                long[] dma = array(DMA_ADDRS);
-                yield new TraceEvent.SyncSg(device, name.endsWith("cpu"), dir, dma, array(SIZES));
-            }
-            case "dma_alloc", "dma_alloc_pages", "dma_alloc_sgt_err" -> {
-                fields(from, to);
-                Direction dir = has(DIR) ? dir() : null;
-                long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
-                long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
-                long dma = hex(DMA_ADDR);
-                long size = dec(SIZE);
-                int gfp = gfp();
-                yield new TraceEvent.Alloc(device, !name.equals("dma_alloc"), dir, dma, size, virt, phys, gfp, attrs());
-            }
-            case "dma_free", "dma_free_pages" -> {
-                fields(from, to);
-                Direction dir = has(DIR) ? dir() : null;
-                long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
-                long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
-                long dma = hex(DMA_ADDR);
-                long size = dec(SIZE);
-                yield new TraceEvent.Free(device, name.equals("dma_free_pages"), dir, dma, size, virt, phys, attrs());
-            }
-            case "swiotlb_bounced" -> {
-                if (!startsWith(from, to, DEV_NAME)) {
-                    throw bad("swiotlb_bounced: expected 'dev_name: '");
-                }
-                fields(from + DEV_NAME.length, to);
-                boolean force;
-                if (equalsBytes(lastFrom, lastTo, FORCE)) {
-                    force = true;
-                } else if (equalsBytes(lastFrom, lastTo, NORMAL)) {
-                    force = false;
-                } else {
-                    throw bad("swiotlb_bounced: expected FORCE or NORMAL at the end, got " + text(lastFrom, lastTo));
-                }
-                long mask = hex(DMA_MASK);
-                long devAddr = hex(DEV_ADDR);
-                yield new TraceEvent.SwiotlbBounced(device, mask, devAddr, dec(SIZE), force);
-            }
+            case "dma_map_page", "dma_map_resource", "dma_map_phys" -> map(name, from, to);
+            case "dma_unmap_page", "dma_unmap_resource", "dma_unmap_phys" -> unmap(name, from, to);
+            case "dma_map_sg" -> mapSg(from, to);
+            case "dma_map_sg_err" -> mapSgErr(from, to);
+            case "dma_unmap_sg" -> unmapSg(from, to);
+            case "dma_sync_single_for_cpu", "dma_sync_single_for_device" -> sync(name, from, to);
+            case "dma_sync_sg_for_cpu", "dma_sync_sg_for_device" -> syncSg(name, from, to);
+            case "dma_alloc", "dma_alloc_pages", "dma_alloc_sgt_err" -> alloc(name, from, to);
+            case "dma_free", "dma_free_pages" -> free(name, from, to);
+            case "swiotlb_bounced" -> bounced(from, to);
             case MARKER -> new TraceEvent.Marker(text(from, to));
             default -> new TraceEvent.Other(name, text(from, to));
         };
+    }
+
+    // Each reader reads its fields in the order the string-based parser did, so that a line with several faults
+    // reports the same one.
+
+    private TraceEvent.Map map(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        long phys = hex(PHYS_ADDR);
+        return new TraceEvent.Map(device, dir, dma, size, phys, attrs(), name.equals("dma_map_resource"));
+    }
+
+    private TraceEvent.Unmap unmap(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        return new TraceEvent.Unmap(device, dir, dma, size, attrs(), name.equals("dma_unmap_resource"));
+    }
+
+    private TraceEvent.MapSg mapSg(int from, int to) {
+        fields(from, to);
+        long[] dma = array(DMA_ADDRS);
+        long[] sizes = array(SIZES);
+        long[] phys = array(PHYS_ADDRS);
+        int nents = has(NENTS) ? fullCount(NENTS) : phys.length;
+        int ents = has(ENTS) ? fullCount(ENTS) : dma.length;
+        if (sizes.length != dma.length) {
+            throw bad("dma_map_sg: " + dma.length + " dma_addrs but " + sizes.length + " sizes");
+        }
+        Direction dir = dir();
+        return new TraceEvent.MapSg(device, dir, nents, ents, truncated, dma, sizes, phys, attrs());
+    }
+
+    private TraceEvent.MapSgErr mapSgErr(int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long[] phys = array(DMA_ADDRS);
+        int err = (int) decSigned(ERR);
+        return new TraceEvent.MapSgErr(device, dir, phys, err, attrs());
+    }
+
+    private TraceEvent.UnmapSg unmapSg(int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long[] phys = array(PHYS_ADDRS);
+        return new TraceEvent.UnmapSg(device, dir, phys, attrs());
+    }
+
+    private TraceEvent.Sync sync(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long dma = hex(DMA_ADDR);
+        return new TraceEvent.Sync(device, name.endsWith("cpu"), dir, dma, dec(SIZE));
+    }
+
+    private TraceEvent.SyncSg syncSg(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long[] dma = array(DMA_ADDRS);
+        return new TraceEvent.SyncSg(device, name.endsWith("cpu"), dir, dma, array(SIZES));
+    }
+
+    private TraceEvent.Alloc alloc(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = has(DIR) ? dir() : null;
+        long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
+        long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        int gfp = gfp();
+        return new TraceEvent.Alloc(device, !name.equals("dma_alloc"), dir, dma, size, virt, phys, gfp, attrs());
+    }
+
+    private TraceEvent.Free free(String name, int from, int to) {
+        fields(from, to);
+        Direction dir = has(DIR) ? dir() : null;
+        long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
+        long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        return new TraceEvent.Free(device, name.equals("dma_free_pages"), dir, dma, size, virt, phys, attrs());
+    }
+
+    private TraceEvent.SwiotlbBounced bounced(int from, int to) {
+        if (!startsWith(from, to, DEV_NAME)) {
+            throw bad("swiotlb_bounced: expected 'dev_name: '");
+        }
+        fields(from + DEV_NAME.length, to);
+        boolean force;
+        if (equalsBytes(lastFrom, lastTo, FORCE)) {
+            force = true;
+        } else if (equalsBytes(lastFrom, lastTo, NORMAL)) {
+            force = false;
+        } else {
+            throw bad("swiotlb_bounced: expected FORCE or NORMAL at the end, got " + text(lastFrom, lastTo));
+        }
+        long mask = hex(DMA_MASK);
+        long devAddr = hex(DEV_ADDR);
+        return new TraceEvent.SwiotlbBounced(device, mask, devAddr, dec(SIZE), force);
     }
 
     /**
