@@ -656,25 +656,29 @@ public final class FtraceParser implements AutoCloseable {
         return new TraceEvent.SyncSg(device, name.endsWith("cpu"), dir, dma, array(SIZES));
     }
 
-    private TraceEvent.Alloc alloc(String name, int from, int to) {
+    /** What {@code dma_alloc*} and {@code dma_free*} both print ({@code dir} null and -1 where a field is absent). */
+    private record Coherent(Direction dir, long virt, long phys, long dma, long size) {}
+
+    private Coherent coherent(int from, int to) {
         fields(from, to);
         Direction dir = has(DIR) ? dir() : null;
         long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
         long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
         long dma = hex(DMA_ADDR);
-        long size = dec(SIZE);
+        return new Coherent(dir, virt, phys, dma, dec(SIZE));
+    }
+
+    private TraceEvent.Alloc alloc(String name, int from, int to) {
+        Coherent c = coherent(from, to);
         int gfp = gfp();
-        return new TraceEvent.Alloc(device, !name.equals("dma_alloc"), dir, dma, size, virt, phys, gfp, attrs());
+        return new TraceEvent.Alloc(
+                device, !name.equals("dma_alloc"), c.dir(), c.dma(), c.size(), c.virt(), c.phys(), gfp, attrs());
     }
 
     private TraceEvent.Free free(String name, int from, int to) {
-        fields(from, to);
-        Direction dir = has(DIR) ? dir() : null;
-        long virt = has(VIRT_ADDR) ? hex(VIRT_ADDR) : -1;
-        long phys = has(PHYS_ADDR) ? hex(PHYS_ADDR) : -1;
-        long dma = hex(DMA_ADDR);
-        long size = dec(SIZE);
-        return new TraceEvent.Free(device, name.equals("dma_free_pages"), dir, dma, size, virt, phys, attrs());
+        Coherent c = coherent(from, to);
+        return new TraceEvent.Free(
+                device, name.equals("dma_free_pages"), c.dir(), c.dma(), c.size(), c.virt(), c.phys(), attrs());
     }
 
     private TraceEvent.SwiotlbBounced bounced(int from, int to) {
