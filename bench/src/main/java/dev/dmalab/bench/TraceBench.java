@@ -9,9 +9,9 @@ import dev.dmalab.replay.ReplaySetup;
 import dev.dmalab.replay.TraceReplay;
 import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceRecord;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringReader;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +33,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The trace parser and the replay over one real capture held in memory (decompressed once, in the set-up), so that
- * no file I/O or decompression is timed: {@code parse} reads every line with {@link FtraceParser}; {@code boot}
+ * no file I/O or decompression is timed (the parser reads the held bytes as it would read a file's): {@code parse} reads
+ * every line with {@link FtraceParser}; {@code boot}
  * boots the replay's machine alone (what {@code replay} pays before its first event); {@code replay} boots and
  * replays the whole capture open-loop, as {@code dmalab replay} does, with and without the DMA checker attached
  * ({@code dmalab replay --check}). One operation is the whole capture: divide by the line count printed in the
@@ -55,7 +56,7 @@ public class TraceBench {
         @Param({"x86-q35/swiotlb-force:x86-q35", "x86-q35/iommu-strict:x86-q35-vtd"})
         public String capture;
 
-        String text;
+        byte[] text;
         String name;
         long lines;
         ReplaySetup replaySetup;
@@ -66,15 +67,10 @@ public class TraceBench {
             Path dir = Path.of(System.getProperty("dmalab.captures", "testdata/captures"))
                     .resolve(f[0]);
             name = dir.resolve("trace.txt.xz").toString();
-            try (Reader r = FtraceParser.openText(dir.resolve("trace.txt.xz"))) {
-                StringBuilder sb = new StringBuilder();
-                char[] buf = new char[1 << 16];
-                for (int n; (n = r.read(buf)) > 0; ) {
-                    sb.append(buf, 0, n);
-                }
-                text = sb.toString();
+            try (InputStream in = FtraceParser.openBytes(dir.resolve("trace.txt.xz"))) {
+                text = in.readAllBytes();
             }
-            lines = text.lines().count();
+            lines = new String(text, StandardCharsets.UTF_8).lines().count();
             replaySetup = ReplaySetup.create(
                     Platforms.builtIn(f[1]),
                     KernelVersion.V6_12,
@@ -84,11 +80,11 @@ public class TraceBench {
                     null,
                     "",
                     this::parser);
-            System.out.println("\n" + f[0] + ": " + lines + " lines, " + text.length() + " characters");
+            System.out.println("\n" + f[0] + ": " + lines + " lines, " + text.length + " bytes");
         }
 
         FtraceParser parser() {
-            return new FtraceParser(name, new StringReader(text), false);
+            return new FtraceParser(name, new ByteArrayInputStream(text), false);
         }
 
         private static ReplaySetup.FileText read(Path dir, String file) {

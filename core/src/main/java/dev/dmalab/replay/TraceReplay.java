@@ -14,6 +14,7 @@ import dev.dmalab.trace.FtraceParser;
 import dev.dmalab.trace.TraceEvent;
 import dev.dmalab.trace.TraceRecord;
 import dev.dmalab.util.Bits;
+import dev.dmalab.util.LongObjectMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -107,11 +108,26 @@ public final class TraceReplay {
     private final FtraceParser parser;
     private final Model open;
     private final Model step;
-    private final Record[] window = new Record[LOOKAHEAD];
+    /**
+     * The window: a ring of reusable slots of which at most {@value #LOOKAHEAD} + 1 are in use (the record being
+     * processed and the records ahead of it), so filling it never overwrites the record in hand.
+     */
+    private static final int WINDOW_SLOTS = Integer.highestOneBit(LOOKAHEAD + 1) << 1;
+
+    private final Record[] window = new Record[WINDOW_SLOTS];
+
+    /**
+     * By slot: whether the record is a map a bounce can belong to ({@code dma_map_page}, {@code _sg}, {@code
+     * _sg_err}); kept beside the slots so that the search for a bounce's map line skips other records in one array.
+     */
+    private final boolean[] mapAt = new boolean[WINDOW_SLOTS];
+
     private int head;
     private int size;
     private boolean eof;
-    private final String[] context = new String[CONTEXT_LINES];
+    /** The last records processed, decoded to text only when a mismatch quotes them. */
+    private final TraceRecord[] context = new TraceRecord[CONTEXT_LINES];
+
     private int contextPos;
 
     private long events;
@@ -126,22 +142,34 @@ public final class TraceReplay {
     private long orphanBounces;
     private long truncatedFromUnmap;
     private long truncatedUncompleted;
-    private final Map<String, Tally> byType = new TreeMap<>();
-    private final Map<String, Tally> byDevice = new TreeMap<>();
+    /** Counts by event type and by device; never iterated but through the sorted copies the accessors return. */
+    private final Map<String, Tally> byType = new HashMap<>();
+
+    private final Map<String, Tally> byDevice = new HashMap<>();
     private final List<Mismatch> mismatches = new ArrayList<>();
 
-    /** A trace record with what each model did for it ahead of its line. */
+    /** A slot of the window: a trace record with what each model did for it ahead of its line. */
     private static final class Record {
-        final TraceRecord r;
-        Object[] pre = new Object[2];
+        TraceRecord r;
+        /** What the open-loop model did at the record's bounce line, ahead of the record's own line; else null. */
+        Object preOpen;
+        /** The same for the one-step model. */
+        Object preStep;
+
         int bouncesClaimed;
         /** A truncated {@code dma_map_sg}'s whole input list, where the trace gives it elsewhere; else null. */
         long[] fullPhys;
 
         long[] fullLen;
 
-        Record(TraceRecord r) {
-            this.r = r;
+        /** Makes the slot hold {@code record}, with nothing done for it yet. */
+        void hold(TraceRecord record) {
+            r = record;
+            preOpen = null;
+            preStep = null;
+            bouncesClaimed = 0;
+            fullPhys = null;
+            fullLen = null;
         }
     }
 
@@ -155,6 +183,9 @@ public final class TraceReplay {
         this.parser = parser;
         this.open = new Model(openLoop, false);
         this.step = oneStep == null ? null : new Model(oneStep, true);
+        for (int i = 0; i < WINDOW_SLOTS; i++) {
+            window[i] = new Record();
+        }
     }
 
     /** Replays the whole trace. */
@@ -179,14 +210,18 @@ public final class TraceReplay {
                 eof = true;
                 break;
             }
-            window[(head + size) % LOOKAHEAD] = new Record(r);
+            int slot = (head + size) & (WINDOW_SLOTS - 1);
+            window[slot].hold(r);
+            TraceEvent e = r.event();
+            mapAt[slot] =
+                    e instanceof TraceEvent.Map || e instanceof TraceEvent.MapSg || e instanceof TraceEvent.MapSgErr;
             size++;
         }
         return size >= n;
     }
 
     private Record at(int i) {
-        return window[(head + i) % LOOKAHEAD];
+        return window[(head + i) & (WINDOW_SLOTS - 1)];
     }
 
     private Record take() {
@@ -194,8 +229,7 @@ public final class TraceReplay {
             return null;
         }
         Record r = window[head];
-        window[head] = null;
-        head = (head + 1) % LOOKAHEAD;
+        head = (head + 1) & (WINDOW_SLOTS - 1);
         size--;
         return r;
     }
@@ -263,16 +297,16 @@ public final class TraceReplay {
     }
 
     private void remember(TraceRecord r) {
-        context[contextPos] = r.text();
+        context[contextPos] = r;
         contextPos = (contextPos + 1) % CONTEXT_LINES;
     }
 
     private List<String> contextLines(TraceRecord r) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < CONTEXT_LINES; i++) {
-            String s = context[(contextPos + i) % CONTEXT_LINES];
-            if (s != null) {
-                out.add(clip(s));
+            TraceRecord c = context[(contextPos + i) % CONTEXT_LINES];
+            if (c != null) {
+                out.add(clip(c.text()));
             }
         }
         out.add(clip(r.text()));
@@ -292,18 +326,21 @@ public final class TraceReplay {
             return;
         }
         target.bouncesClaimed++;
-        if (target.pre[0] == null) {
+        if (target.preOpen == null) {
             completeSg(target, r);
-            target.pre[0] = open.execute(target);
+            target.preOpen = open.execute(target);
             if (step != null) {
-                target.pre[1] = step.execute(target);
+                target.preStep = step.execute(target);
             }
         }
     }
 
     private Record findMapFor(int cpu, String device, long phys) {
         Record any = null;
-        for (int i = 0; fill(i + 1); i++) {
+        for (int i = 0; i < LOOKAHEAD && fill(i + 1); i++) {
+            if (!mapAt[(head + i) & (WINDOW_SLOTS - 1)]) {
+                continue;
+            }
             Record c = at(i);
             if (!claims(c, device, phys)) {
                 continue;
@@ -313,9 +350,6 @@ public final class TraceReplay {
             }
             if (any == null) {
                 any = c;
-            }
-            if (i + 1 >= LOOKAHEAD) {
-                break;
             }
         }
         return any;
@@ -359,10 +393,10 @@ public final class TraceReplay {
         boolean okStep = s != null && s[0] == m.dmaAddr();
         tally(rec.r, m.device(), type, okOpen, okStep);
         if (!okOpen) {
-            miss(rec.r, m.device(), type, hex(m.dmaAddr()), hex(o[0]), false, m.dmaAddr(), m.size());
+            miss(rec.r, m.device(), type, o, false, m.dmaAddr(), m.size());
         }
         if (s != null && !okStep) {
-            miss(rec.r, m.device(), type, null, null, true, m.dmaAddr(), m.size());
+            miss(rec.r, m.device(), type, s, true, m.dmaAddr(), m.size());
         }
         open.settleMap(rec.r, m, o);
         if (step != null) {
@@ -379,18 +413,10 @@ public final class TraceReplay {
         long first = m.dmaAddrs().length > 0 ? m.dmaAddrs()[0] : Bits.U64_MAX;
         long len = m.sizes().length > 0 ? m.sizes()[0] : 0;
         if (!okOpen) {
-            miss(
-                    rec.r,
-                    m.device(),
-                    "dma_map_sg",
-                    sgText(m.ents(), m.dmaAddrs(), m.sizes()),
-                    o.text(),
-                    false,
-                    first,
-                    len);
+            miss(rec.r, m.device(), "dma_map_sg", o, false, first, len);
         }
         if (s != null && !okStep) {
-            miss(rec.r, m.device(), "dma_map_sg", null, null, true, first, len);
+            miss(rec.r, m.device(), "dma_map_sg", s, true, first, len);
         }
         open.settleSg(rec.r, m, o);
         if (step != null) {
@@ -406,7 +432,7 @@ public final class TraceReplay {
         boolean okStep = s != null && s.ents <= 0;
         tally(rec.r, m.device(), "dma_map_sg_err", okOpen, okStep);
         if (!okOpen) {
-            miss(rec.r, m.device(), "dma_map_sg_err", "error " + m.err(), o.text(), false, Bits.U64_MAX, 0);
+            miss(rec.r, m.device(), "dma_map_sg_err", o, false, Bits.U64_MAX, 0);
         }
         open.releaseSg(rec.r, m, o);
         if (step != null) {
@@ -415,8 +441,9 @@ public final class TraceReplay {
     }
 
     private Object result(Record rec, Model model, int slot) {
-        if (rec.pre[slot] != null) {
-            return rec.pre[slot];
+        Object pre = slot == 0 ? rec.preOpen : rec.preStep;
+        if (pre != null) {
+            return pre;
         }
         if (slot == 0) {
             completeSg(rec, null);
@@ -456,7 +483,7 @@ public final class TraceReplay {
             rec.fullLen = len;
             return;
         }
-        for (i = 0; fill(i + 1) && i < LOOKAHEAD; i++) {
+        for (i = 0; i < LOOKAHEAD && fill(i + 1); i++) {
             if (at(i).r.event() instanceof TraceEvent.UnmapSg u
                     && u.device().equals(m.device())
                     && u.phys().length == n
@@ -497,15 +524,14 @@ public final class TraceReplay {
         }
     }
 
+    /**
+     * A streaming mapping the model got wrong: counted as an inversion when it is one, and listed with its context
+     * when it is among the first {@value #MAX_MISMATCHES} open-loop misses (its texts are built only then).
+     *
+     * @param model what the model answered: {@code long[]{dma, ...}} for a page, an {@link Model.SgResult} for a list
+     */
     private void miss(
-            TraceRecord r,
-            String device,
-            String type,
-            String kernel,
-            String model,
-            boolean oneStep,
-            long kernelAddr,
-            long len) {
+            TraceRecord r, String device, String type, Object model, boolean oneStep, long kernelAddr, long len) {
         if (!oneStep && mismatches.size() >= MAX_MISMATCHES && step == null) {
             return; // not comparing (no one-step model): the first mismatches are kept, inversions not classified
         }
@@ -523,10 +549,24 @@ public final class TraceReplay {
                     r.line(),
                     device,
                     type + (inverted ? " (inversion)" : ""),
-                    kernel,
-                    model,
+                    kernelText(r.event()),
+                    model instanceof long[] o ? hex(o[0]) : ((Model.SgResult) model).text(),
                     List.copyOf(contextLines(r))));
         }
+    }
+
+    /** What the kernel did, as a mismatch lists it. */
+    private static String kernelText(TraceEvent e) {
+        if (e instanceof TraceEvent.Map m) {
+            return hex(m.dmaAddr());
+        }
+        if (e instanceof TraceEvent.MapSg m) {
+            return sgText(m.ents(), m.dmaAddrs(), m.sizes());
+        }
+        if (e instanceof TraceEvent.MapSgErr m) {
+            return "error " + m.err();
+        }
+        throw new IllegalStateException("not a map event: " + e);
     }
 
     /** A coherent allocation whose IOVA the model got wrong: listed with the streaming mismatches (open-loop). */
@@ -660,12 +700,14 @@ public final class TraceReplay {
         return inversionsOneStep;
     }
 
+    /** Counts by event type, sorted by name. */
     public Map<String, Tally> byType() {
-        return byType;
+        return new TreeMap<>(byType);
     }
 
+    /** Counts by device, sorted by name. */
     public Map<String, Tally> byDevice() {
-        return byDevice;
+        return new TreeMap<>(byDevice);
     }
 
     public List<Mismatch> mismatches() {
@@ -738,7 +780,7 @@ public final class TraceReplay {
         /** Per-device state: live streaming mappings by the kernel's address, live sg lists oldest first. */
         private final class Dev {
             final Device device;
-            final HashMap<Long, Page> pages = new HashMap<>();
+            final LongObjectMap<Page> pages = new LongObjectMap<>(64);
             final List<Sg> sgs = new ArrayList<>();
             final HashMap<Long, Integer> coherent = new HashMap<>();
             /** Behind an IOMMU: the model's own coherent buffers by the kernel's handle, oldest first. */
@@ -1179,17 +1221,26 @@ public final class TraceReplay {
             }
         }
 
+        /**
+         * The live page mapping a sync's address belongs to: the one that starts there, else the oldest live one that
+         * contains it (kernel mappings of one device overlap only across a trace-order inversion).
+         */
         private Page findPage(Dev d, long addr) {
             Page p = d.pages.get(addr);
             if (p != null) {
                 return p;
             }
-            for (Page q : d.pages.values()) {
-                if (Long.compareUnsigned(addr, q.kernelDma()) >= 0 && addr - q.kernelDma() < q.size()) {
-                    return q;
+            Page oldest = null;
+            for (int i = 0; i < d.pages.slots(); i++) {
+                Page q = d.pages.valueAt(i);
+                if (q != null
+                        && Long.compareUnsigned(addr, q.kernelDma()) >= 0
+                        && addr - q.kernelDma() < q.size()
+                        && (oldest == null || q.line() < oldest.line())) {
+                    oldest = q;
                 }
             }
-            return null;
+            return oldest;
         }
 
         void syncSg(TraceEvent.SyncSg s) {
@@ -1288,8 +1339,8 @@ public final class TraceReplay {
         boolean overlapsLiveKernelMapping(long addr, long len) {
             long end = addr + Math.max(len, 1);
             for (Dev d : devs.values()) {
-                for (Page p : d.pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                for (int i = 0; i < d.pages.slots(); i++) {
+                    for (Page q = d.pages.valueAt(i); q != null; q = q.next()) {
                         if (Long.compareUnsigned(q.kernelDma(), end) < 0
                                 && Long.compareUnsigned(addr, q.kernelDma() + q.size()) < 0) {
                             return true;
@@ -1315,8 +1366,9 @@ public final class TraceReplay {
         public List<Live> liveAtEnd(int limit) {
             List<Live> out = new ArrayList<>();
             for (Map.Entry<String, Dev> e : devs.entrySet()) {
-                for (Page p : e.getValue().pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                LongObjectMap<Page> pages = e.getValue().pages;
+                for (int i = 0; i < pages.slots(); i++) {
+                    for (Page q = pages.valueAt(i); q != null; q = q.next()) {
                         out.add(new Live(q.line(), e.getKey(), q.kernelDma(), q.size()));
                     }
                 }
@@ -1338,8 +1390,9 @@ public final class TraceReplay {
             Map<String, Long> out = new TreeMap<>();
             for (Map.Entry<String, Dev> e : devs.entrySet()) {
                 long n = e.getValue().sgs.size();
-                for (Page p : e.getValue().pages.values()) {
-                    for (Page q = p; q != null; q = q.next()) {
+                LongObjectMap<Page> pages = e.getValue().pages;
+                for (int i = 0; i < pages.slots(); i++) {
+                    for (Page q = pages.valueAt(i); q != null; q = q.next()) {
                         n++;
                     }
                 }

@@ -5,7 +5,7 @@ package dev.dmalab.trace;
  *
  * @param line 1-based line number in the input
  * @param timestampNs the timestamp in nanoseconds (the text has microseconds)
- * @param text the line as read (for reports that quote their context)
+ * @param source the line as read (for reports that quote their context); see {@link #text()}
  */
 public record TraceRecord(
         int line,
@@ -16,4 +16,10 @@ public record TraceRecord(
         long timestampNs,
         String eventName,
         TraceEvent event,
-        String text) {}
+        TraceLine source) {
+
+    /** The line as read, decoded on demand. */
+    public String text() {
+        return source.toString();
+    }
+}

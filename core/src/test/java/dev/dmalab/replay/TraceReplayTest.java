@@ -148,6 +148,33 @@ class TraceReplayTest {
     }
 
     @Test
+    void aBounceWhoseMapLineNeverComesIsAnOrphanAndTheWindowBeyondItIsReplayedIntact() {
+        // A bounce whose map line is missing (a skipped malformed line, say) followed by more lines than the window
+        // holds: the search stops at the window's end instead of reading past it, and every later mapping is still
+        // replayed in order.
+        StringBuilder t = new StringBuilder(line(
+                1, "swiotlb_bounced: dev_name: 0000:00:02.0 dma_mask=ffffffffffffffff dev_addr=900000 size=512 FORCE"));
+        int pairs = TraceReplay.LOOKAHEAD;
+        for (int i = 0; i < pairs; i++) {
+            String a = Long.toHexString(0x100000L + 0x1000L * i);
+            t.append(line(
+                            2 + 2 * i,
+                            "dma_map_page: 0000:00:02.0 dir=TO_DEVICE dma_addr=" + a + " size=4096 phys_addr=" + a
+                                    + " attrs="))
+                    .append(line(
+                            3 + 2 * i,
+                            "dma_unmap_page: 0000:00:02.0 dir=TO_DEVICE dma_addr=" + a + " size=4096 attrs="));
+        }
+        TraceReplay r = run("x86-q35", "", t.toString(), false);
+        assertThat(r.orphanBounces()).isEqualTo(1);
+        assertThat(r.events()).isEqualTo(1 + 2L * pairs);
+        assertThat(r.streamingMappings()).isEqualTo(pairs);
+        assertThat(r.exact()).isEqualTo(pairs);
+        assertThat(r.model().unmatchedUnmaps()).isZero();
+        assertThat(r.model().liveAtEndByDevice()).isEmpty();
+    }
+
+    @Test
     void aTruncatedScatterlistIsCompletedFromItsUnmapAndMatchedByItsWholePhysList() {
         StringBuilder phys = new StringBuilder();
         StringBuilder dma = new StringBuilder();

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.dmalab.dma.Direction;
 import dev.dmalab.dma.DmaAttrs;
 import dev.dmalab.dma.Gfp;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringReader;
@@ -14,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -353,6 +357,135 @@ class FtraceParserTest {
         try (FtraceParser p = new FtraceParser("s.trace", new StringReader(text), true)) {
             assertThat(p.next()).isNotNull();
             assertThatThrownBy(p::next).isInstanceOf(TraceFormatException.class).hasMessageStartingWith("s.trace:8: ");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Bytes: buffer boundaries, line ends, UTF-8
+
+    private static List<TraceRecord> parseBytes(byte[] text, int bufferBytes) {
+        List<TraceRecord> out = new ArrayList<>();
+        try (FtraceParser p = new FtraceParser("b.trace", new ByteArrayInputStream(text), true, bufferBytes)) {
+            for (TraceRecord r = p.next(); r != null; r = p.next()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static List<String> described(List<TraceRecord> records) {
+        return records.stream().map(FtraceParserDifferentialTest::describe).toList();
+    }
+
+    @Test
+    void linesAcrossBufferBoundariesReadAsFromOneBuffer() {
+        byte[] text = (HEADER + MARK + "\n" + MAP + "\n" + UNMAP + "\n" + MARK).getBytes(StandardCharsets.UTF_8);
+        List<String> whole = described(parseBytes(text, 1 << 20));
+        assertThat(whole).hasSize(4);
+        for (int bufferBytes = 1; bufferBytes <= text.length + 1; bufferBytes++) {
+            assertThat(described(parseBytes(text, bufferBytes)))
+                    .as(bufferBytes + "-byte buffers")
+                    .isEqualTo(whole);
+        }
+    }
+
+    @Test
+    void crLfAndALoneCrEndLinesAsReadLineEndsThem() {
+        String text = MARK + "\r\n" + MAP + "\r" + UNMAP + "\r\n\r\n" + MARK + "\r";
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        for (int bufferBytes = 1; bufferBytes <= bytes.length + 1; bufferBytes++) {
+            List<TraceRecord> rs = parseBytes(bytes, bufferBytes);
+            assertThat(rs)
+                    .extracting(TraceRecord::line)
+                    .as(bufferBytes + "-byte buffers")
+                    .containsExactly(1, 2, 3, 5);
+            assertThat(rs).extracting(TraceRecord::text).containsExactly(MARK, MAP, UNMAP, MARK);
+            assertThat(rs.get(1).event()).isInstanceOf(TraceEvent.Map.class);
+            assertThat(rs.get(3).event()).isEqualTo(new TraceEvent.Marker("TRACECAP BEGIN run=x"));
+        }
+    }
+
+    @Test
+    void utf8TaskNamesAndMarkersDecodeWhereverTheBuffersSplitThem() {
+        String line = "   tâsk-ü日本-42     [001] d..1.     7.000001: tracing_mark_write: héllo wörld 日本 \ud83d\ude00";
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        for (int bufferBytes = 1; bufferBytes <= bytes.length + 1; bufferBytes++) {
+            TraceRecord r = parseBytes(bytes, bufferBytes).get(0);
+            assertThat(r.comm()).as(bufferBytes + "-byte buffers").isEqualTo("tâsk-ü日本");
+            assertThat(r.pid()).isEqualTo(42);
+            assertThat(r.cpu()).isEqualTo(1);
+            assertThat(r.event()).isEqualTo(new TraceEvent.Marker("héllo wörld 日本 \ud83d\ude00"));
+            assertThat(r.text()).isEqualTo(line);
+        }
+        // a malformed byte reads as U+FFFD, as a decoding reader gives it
+        byte[] broken =
+                "  a\u00ff-1 [000] ..... 1.000000: tracing_mark_write: x\u00ff\n".getBytes(StandardCharsets.ISO_8859_1);
+        TraceRecord r = parseBytes(broken, 8).get(0);
+        assertThat(r.comm()).isEqualTo("a\ufffd");
+        assertThat(r.event()).isEqualTo(new TraceEvent.Marker("x\ufffd"));
+        // the Reader constructor: a surrogate pair split between two reads of the reader is one character
+        String prefix = "  a-1 [000] ..... 1.000000: tracing_mark_write: ";
+        String marker = "x".repeat((1 << 13) - 1 - prefix.length()) + "\ud83d\ude00";
+        String viaReader = prefix + marker + "\n";
+        assertThat(viaReader.indexOf('\ud83d')).isEqualTo((1 << 13) - 1);
+        assertThat(one(viaReader.substring(0, viaReader.length() - 1)).event())
+                .isEqualTo(new TraceEvent.Marker(marker));
+    }
+
+    /** The first {@code n} pages from 0x2b00000, as a trace prints an array: {@code 0x2b00000,0x2b01000,...}. */
+    private static String pages(int n) {
+        return LongStream.range(0, n)
+                .mapToObj(i -> "0x" + Long.toHexString(0x2b00000L + 0x1000L * i))
+                .collect(Collectors.joining(","));
+    }
+
+    @Test
+    void aScatterlistLineLongerThanTheBufferIsReadWhole() {
+        String map = "              dd-472     [000] d..1.     6.384046: dma_map_sg: 0000:00:1f.2 dir=TO_DEVICE"
+                + " nents=128/168 ents=128/168 [TRUNCATED] dma_addrs={" + pages(128) + "} sizes={"
+                + String.join(",", Collections.nCopies(128, "0x1000")) + "} phys_addrs={" + pages(128) + "} attrs=";
+        String unmap = "              dd-472     [000] d.h1.     6.390000: dma_unmap_sg: 0000:00:1f.2 dir=TO_DEVICE"
+                + " phys_addrs={" + pages(168) + "} attrs=";
+        byte[] bytes = (MARK + "\n" + map + "\n" + unmap + "\n" + MARK + "\n").getBytes(StandardCharsets.UTF_8);
+        assertThat(map.length()).isGreaterThan(3000);
+        for (int bufferBytes : new int[] {16, 1000, 3000, 4096, FtraceParser.BUFFER_BYTES}) {
+            List<TraceRecord> rs = parseBytes(bytes, bufferBytes);
+            assertThat(rs).as(bufferBytes + "-byte buffers").hasSize(4);
+            TraceEvent.MapSg sg = (TraceEvent.MapSg) rs.get(1).event();
+            assertThat(sg.truncated()).isTrue();
+            assertThat(sg.nents()).isEqualTo(168);
+            assertThat(sg.ents()).isEqualTo(168);
+            assertThat(sg.dmaAddrs()).hasSize(128).startsWith(0x2b00000L).endsWith(0x2b00000L + 0x1000L * 127);
+            assertThat(sg.sizes()).hasSize(128).containsOnly(0x1000L);
+            assertThat(((TraceEvent.UnmapSg) rs.get(2).event()).phys())
+                    .hasSize(168)
+                    .endsWith(0x2b00000L + 0x1000L * 167);
+            assertThat(rs.get(1).text()).isEqualTo(map);
+            assertThat(rs.get(3).line()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void recurringNamesAreTheSameStrings() {
+        List<TraceRecord> rs = parseAll(MAP + "\n" + UNMAP + "\n" + MAP + "\n", true);
+        assertThat(rs.get(0).comm())
+                .isSameAs(rs.get(1).comm())
+                .isSameAs(rs.get(2).comm());
+        assertThat(rs.get(0).eventName()).isSameAs(rs.get(2).eventName());
+        assertThat(rs.get(0).flags()).isSameAs(rs.get(2).flags());
+        assertThat(((TraceEvent.Map) rs.get(0).event()).device())
+                .isSameAs(((TraceEvent.Unmap) rs.get(1).event()).device());
+        // names that differ in one byte, alternating, keep their own instances (they must not evict each other)
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            text.append(MAP.replace("0000:00:03.0", "0000:00:0" + (2 + i % 4) + ".0"))
+                    .append('\n');
+        }
+        List<String> devices = parseAll(text.toString(), true).stream()
+                .map(r -> ((TraceEvent.Map) r.event()).device())
+                .toList();
+        for (int i = 4; i < devices.size(); i++) {
+            assertThat(devices.get(i)).isSameAs(devices.get(i - 4));
         }
     }
 
