@@ -654,8 +654,19 @@ public final class IovaDomain {
                 return true;
             }
         }
-        for (Magazine m = rc.depot; m != null; m = m.next) {
+        Magazine before = null;
+        for (Magazine m = rc.depot; m != null; before = m, m = m.next) {
             if (takeFrom(m, pfn)) {
+                if (m.empty()) { // the kernel's depot holds full magazines only: an emptied one leaves it
+                    if (before == null) {
+                        rc.depot = m.next;
+                    } else {
+                        before.next = m.next;
+                    }
+                    m.next = null;
+                    rc.depotSize--;
+                    freeMagazine(m);
+                }
                 return true;
             }
         }
@@ -821,6 +832,9 @@ public final class IovaDomain {
             int depot = 0;
             for (Magazine m = rcaches[cls].depot; m != null; m = m.next) {
                 depot++;
+                if (m.empty()) {
+                    throw new IllegalStateException("an empty magazine in the depot of class " + cls);
+                }
             }
             if (depot != rcaches[cls].depotSize) {
                 throw new IllegalStateException("depot size " + rcaches[cls].depotSize + " but " + depot + " held");

@@ -200,4 +200,30 @@ class IovaDomainTest {
         assertThat(IovaDomain.orderBase2(23)).isEqualTo(5);
         assertThat(IovaDomain.orderBase2(33)).isEqualTo(6);
     }
+
+    /**
+     * One-step replay adopts the kernel's pfns out of any magazine, the depot's included, which the kernel never does:
+     * a depot magazine emptied that way must not be loaded and popped (it was, and threw), and must leave the depot.
+     */
+    @Test
+    void adoptingEveryPfnOfADepotMagazineLeavesNoEmptyMagazineBehind() {
+        IovaDomain d = domain(1);
+        long[] pfns = new long[255];
+        for (int i = 0; i < pfns.length; i++) {
+            pfns[i] = d.allocFast(1, LIMIT32, true, 0);
+        }
+        for (long pfn : pfns) {
+            d.freeFast(pfn, 1, 0); // 127 fill the loaded magazine, 127 the next, which goes to the depot with the 255th
+        }
+        for (int i = 127; i < 254; i++) {
+            assertThat(d.adopt(pfns[i], 1)).isTrue(); // the depot magazine's pfns, taken as the kernel's
+        }
+        for (int i = 0; i < 128; i++) {
+            assertThat(d.allocFast(1, LIMIT32, true, 0)).isNotZero(); // the loaded and previous magazines' 128
+        }
+        long fromTree = d.allocFast(1, LIMIT32, true, 0);
+        assertThat(d.lastFromRcache()).isFalse();
+        assertThat(fromTree).isNotZero();
+        d.checkInvariants();
+    }
 }
