@@ -25,8 +25,10 @@ public final class DmaAttrs {
     public static final long ALLOC_SINGLE_PAGES = 1L << 7;
     public static final long NO_WARN = 1L << 8;
     public static final long PRIVILEGED = 1L << 9;
+    /** Bit 10, 6.17+: the address is MMIO, not RAM ({@code dma_map_resource} became {@code dma_map_phys} with it). */
+    public static final long MMIO = 1L << 10;
 
-    /** The flags the 6.12 {@code dma:*} tracepoints decode, in print order (spec §6.1). */
+    /** The flags the {@code dma:*} tracepoints decode, in print order (spec §6.1; MMIO from 6.17). */
     private static final long[] TRACE_BITS = {
         WEAK_ORDERING,
         WRITE_COMBINE,
@@ -35,7 +37,8 @@ public final class DmaAttrs {
         FORCE_CONTIGUOUS,
         ALLOC_SINGLE_PAGES,
         NO_WARN,
-        PRIVILEGED
+        PRIVILEGED,
+        MMIO
     };
 
     private static final String[] TRACE_NAMES = {
@@ -46,7 +49,8 @@ public final class DmaAttrs {
         "FORCE_CONTIGUOUS",
         "ALLOC_SINGLE_PAGES",
         "NO_WARN",
-        "PRIVILEGED"
+        "PRIVILEGED",
+        "MMIO"
     };
 
     private DmaAttrs() {}
@@ -110,6 +114,9 @@ public final class DmaAttrs {
         }
         if (modern && has(attrs, NON_CONSISTENT)) {
             out.add("NON_CONSISTENT");
+        }
+        if (has(attrs, MMIO)) {
+            out.add("MMIO"); // 6.17+: newer than every modelled kernel (traces of newer kernels print it)
         }
         return out;
     }

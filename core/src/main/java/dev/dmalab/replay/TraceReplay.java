@@ -292,8 +292,38 @@ public final class TraceReplay {
             if (step != null) {
                 step.free(f);
             }
+        } else if (e instanceof TraceEvent.AllocSgt s) {
+            TraceEvent.Alloc a = asAlloc(s);
+            open.alloc(r, a);
+            if (step != null) {
+                step.alloc(r, a);
+            }
+        } else if (e instanceof TraceEvent.FreeSgt s) {
+            TraceEvent.Free f = asFree(s);
+            open.free(f);
+            if (step != null) {
+                step.free(f);
+            }
         }
         remember(r);
+    }
+
+    /**
+     * A {@code dma_alloc_sgt} replayed as a coherent allocation of its size. Behind an IOMMU, {@code
+     * dma_alloc_noncontiguous} ({@code __iommu_dma_alloc_noncontig}) and {@code dma_alloc_attrs} ({@code
+     * iommu_dma_alloc}, remapped or contiguous) both take one IOVA of the granule-aligned size below the coherent mask,
+     * so the model's coherent allocation makes the same IOVA; without an IOMMU both are bookkept only. Deliberate
+     * difference: the model's pages are one contiguous buffer, not the trace's page list.
+     */
+    private static TraceEvent.Alloc asAlloc(TraceEvent.AllocSgt s) {
+        long phys = s.phys().length == 0 ? -1 : s.phys()[0];
+        return new TraceEvent.Alloc(s.device(), false, s.dir(), s.dmaAddr(), s.size(), -1, phys, s.gfp(), s.attrs());
+    }
+
+    /** A {@code dma_free_sgt} as the free of {@link #asAlloc}'s allocation. */
+    private static TraceEvent.Free asFree(TraceEvent.FreeSgt s) {
+        long phys = s.phys().length == 0 ? -1 : s.phys()[0];
+        return new TraceEvent.Free(s.device(), false, s.dir(), s.dmaAddr(), s.size(), -1, phys, 0);
     }
 
     private void remember(TraceRecord r) {

@@ -38,8 +38,11 @@ import org.tukaani.xz.XZInputStream;
  * <p>Lines end at {@code \n}, {@code \r} or {@code \r\n}, as {@link java.io.BufferedReader#readLine} ends them; the
  * text is UTF-8 (malformed bytes read as U+FFFD).
  *
- * <p>Partial: the 6.13 {@code dma_alloc_sgt} payload and the 6.17 {@code dma_map_phys} events are parsed as {@link
- * TraceEvent.Other}.
+ * <p>Newer events: {@code dma_map_phys} / {@code dma_unmap_phys} (6.17) read as maps and unmaps ({@code MMIO}
+ * ones as resource mappings), {@code dma_alloc_sgt} / {@code dma_free_sgt} (6.13) as {@link TraceEvent.AllocSgt} /
+ * {@link TraceEvent.FreeSgt}. Partial: of the attribute names kernels after 6.17 print, only {@code MMIO} is known; a
+ * line with another unknown one ({@code CACHELINES_OVERLAP}, {@code REQUIRE_COHERENT}, {@code CC_SHARED}, ...) is
+ * malformed (reported, and skipped unless strict).
  *
  * <h2>Implementation notes</h2>
  *
@@ -587,6 +590,8 @@ public final class FtraceParser implements AutoCloseable {
             case "dma_sync_sg_for_cpu", "dma_sync_sg_for_device" -> syncSg(name, from, to);
             case "dma_alloc", "dma_alloc_pages", "dma_alloc_sgt_err" -> alloc(name, from, to);
             case "dma_free", "dma_free_pages" -> free(name, from, to);
+            case "dma_alloc_sgt" -> allocSgt(from, to);
+            case "dma_free_sgt" -> freeSgt(from, to);
             case "swiotlb_bounced" -> bounced(from, to);
             case MARKER -> new TraceEvent.Marker(text(from, to));
             default -> new TraceEvent.Other(name, text(from, to));
@@ -602,7 +607,8 @@ public final class FtraceParser implements AutoCloseable {
         long dma = hex(DMA_ADDR);
         long size = dec(SIZE);
         long phys = hex(PHYS_ADDR);
-        return new TraceEvent.Map(device, dir, dma, size, phys, attrs(), name.equals("dma_map_resource"));
+        long attrs = attrs();
+        return new TraceEvent.Map(device, dir, dma, size, phys, attrs, resource(name, attrs));
     }
 
     private TraceEvent.Unmap unmap(String name, int from, int to) {
@@ -610,7 +616,34 @@ public final class FtraceParser implements AutoCloseable {
         Direction dir = dir();
         long dma = hex(DMA_ADDR);
         long size = dec(SIZE);
-        return new TraceEvent.Unmap(device, dir, dma, size, attrs(), name.equals("dma_unmap_resource"));
+        long attrs = attrs();
+        return new TraceEvent.Unmap(device, dir, dma, size, attrs, resource(name, attrs));
+    }
+
+    /**
+     * Whether a map or unmap line is of MMIO space: {@code dma_map_resource} before 6.17, {@code dma_map_phys} with
+     * {@code DMA_ATTR_MMIO} since (which {@code dma_map_resource} became).
+     */
+    private static boolean resource(String name, long attrs) {
+        return name.endsWith("_resource") || name.endsWith("_phys") && DmaAttrs.has(attrs, DmaAttrs.MMIO);
+    }
+
+    private TraceEvent.AllocSgt allocSgt(int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        long[] phys = array(PHYS_ADDRS);
+        int gfp = gfp();
+        return new TraceEvent.AllocSgt(device, dir, dma, size, phys, gfp, attrs());
+    }
+
+    private TraceEvent.FreeSgt freeSgt(int from, int to) {
+        fields(from, to);
+        Direction dir = dir();
+        long dma = hex(DMA_ADDR);
+        long size = dec(SIZE);
+        return new TraceEvent.FreeSgt(device, dir, dma, size, array(PHYS_ADDRS));
     }
 
     private TraceEvent.MapSg mapSg(int from, int to) {

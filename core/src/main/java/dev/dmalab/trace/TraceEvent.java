@@ -65,6 +65,16 @@ public sealed interface TraceEvent {
     record Free(String device, boolean pages, Direction dir, long dmaAddr, long size, long virt, long phys, long attrs)
             implements TraceEvent {}
 
+    /**
+     * {@code dma_alloc_sgt} (6.13+: {@code dma_alloc_noncontiguous}): the first segment's DMA address, the total
+     * size, and the physical address of every page list entry.
+     */
+    record AllocSgt(String device, Direction dir, long dmaAddr, long size, long[] phys, int gfp, long attrs)
+            implements TraceEvent {}
+
+    /** {@code dma_free_sgt} (6.13+: {@code dma_free_noncontiguous}); as {@link AllocSgt}. */
+    record FreeSgt(String device, Direction dir, long dmaAddr, long size, long[] phys) implements TraceEvent {}
+
     /** {@code swiotlb_bounced}: {@code devAddr} is the original buffer's DMA address. */
     record SwiotlbBounced(String device, long dmaMask, long devAddr, long size, boolean force) implements TraceEvent {}
 

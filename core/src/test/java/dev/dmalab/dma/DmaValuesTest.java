@@ -79,7 +79,10 @@ class DmaValuesTest {
         assertThat(DmaAttrs.parse("DMA_ATTR_SKIP_CPU_SYNC|NO_WARN"))
                 .isEqualTo(DmaAttrs.SKIP_CPU_SYNC | DmaAttrs.NO_WARN);
         assertThat(DmaAttrs.parse("NON_CONSISTENT")).isEqualTo(DmaAttrs.NON_CONSISTENT);
-        assertThatThrownBy(() -> DmaAttrs.parse("MMIO")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(DmaAttrs.parse("SKIP_CPU_SYNC|MMIO")).isEqualTo(DmaAttrs.SKIP_CPU_SYNC | (1L << 10));
+        assertThat(DmaAttrs.traceString(DmaAttrs.MMIO)).isEqualTo("MMIO");
+        assertThatThrownBy(() -> DmaAttrs.parse("REQUIRE_COHERENT")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(DmaAttrs.unsupportedIn(DmaAttrs.MMIO, KernelVersion.V6_12)).containsExactly("MMIO");
         assertThat(DmaAttrs.unsupportedIn(DmaAttrs.WRITE_BARRIER | DmaAttrs.NON_CONSISTENT, KernelVersion.V6_12))
                 .containsExactly("WRITE_BARRIER", "NON_CONSISTENT");
         assertThat(DmaAttrs.unsupportedIn(DmaAttrs.WRITE_BARRIER, KernelVersion.V5_4))

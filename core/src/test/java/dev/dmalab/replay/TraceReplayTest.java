@@ -3,6 +3,7 @@ package dev.dmalab.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.dmalab.dma.Gfp;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.platform.InputException;
 import dev.dmalab.platform.Machine;
@@ -258,5 +259,40 @@ class TraceReplayTest {
                         new MachineFiles.DeviceFact("0000:00:06.0", "e1000e", 32, 32, 2));
         assertThatThrownBy(() -> MachineFiles.devices("devices.txt", "bdf=0000:00:03.0 dma_mask_bits=99\n"))
                 .hasMessage("devices.txt:1: dma_mask_bits: expected 1..64, got 99");
+    }
+
+    /**
+     * 6.13's {@code dma_alloc_sgt}: behind VT-d its IOVA comes from the allocator the coherent buffers use, so the
+     * model remakes it as a coherent allocation of the size and compares the handle; {@code dma_free_sgt} returns
+     * it. The kernel's handle here is what the model gives a fresh machine's first 8 KiB coherent buffer of the NVMe.
+     */
+    @Test
+    void noncontiguousAllocationsTakeTheirIovaBehindTheIommu() {
+        Machine fresh = ReplaySetup.create(
+                        Platforms.builtIn("x86-q35-vtd"), KernelVersion.V6_12, null, null, null, null, "", null)
+                .boot();
+        long[] h = new long[1];
+        assertThat(fresh.dma().allocAttrs(fresh.device("0000:00:03.0"), 8192, h, Gfp.GFP_KERNEL, 0))
+                .isNotZero();
+        String alloc = "dma_alloc_sgt: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=%x size=8192"
+                + " phys_addrs={0x1234000,0x5678000} flags=GFP_KERNEL attrs=";
+        String free = "dma_free_sgt: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=%x size=8192"
+                + " phys_addrs={0x1234000,0x5678000}";
+        String t = line(1, String.format(alloc, h[0]))
+                + line(2, String.format(free, h[0]))
+                // the next one takes the same IOVA again (the first went back to the rcache), not another
+                + line(3, String.format(alloc, h[0]));
+        TraceReplay r = run("x86-q35-vtd", "", t, true);
+        assertThat(r.model().coherentAllocs()).isEqualTo(2);
+        assertThat(r.model().coherentFrees()).isEqualTo(1);
+        assertThat(r.model().coherentCompared()).isEqualTo(2);
+        assertThat(r.model().coherentExact()).isEqualTo(2);
+        assertThat(r.model().freesWithoutAlloc()).isZero();
+        assertThat(r.model().coherentLiveByDevice()).containsEntry("0000:00:03.0", 1L);
+
+        // a handle the model would not give is a coherent miss, reported
+        TraceReplay wrong = run("x86-q35-vtd", "", line(1, String.format(alloc, h[0] - 0x100000)), false);
+        assertThat(wrong.model().coherentCompared()).isEqualTo(1);
+        assertThat(wrong.model().coherentExact()).isZero();
     }
 }

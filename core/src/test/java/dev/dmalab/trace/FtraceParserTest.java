@@ -534,4 +534,49 @@ class FtraceParserTest {
             assertThatThrownBy(p::next).isInstanceOf(TraceFormatException.class).hasMessageStartingWith(gz + ":7: ");
         }
     }
+
+    /** 6.13's noncontiguous allocations and 6.17's phys maps, with the MMIO attribute that marks a resource map. */
+    @Test
+    void newerKernelsEventsAreRead() {
+        String pre = "    kworker/u4:7-210     [000] .....     3.616693: ";
+        assertThat(one(pre + "dma_alloc_sgt: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=fffff000 size=8192"
+                                + " phys_addrs={0x1234000,0x5678000} flags=GFP_KERNEL attrs=")
+                        .event())
+                .usingRecursiveComparison()
+                .isEqualTo(new TraceEvent.AllocSgt(
+                        "0000:00:03.0",
+                        Direction.BIDIRECTIONAL,
+                        0xfffff000L,
+                        8192,
+                        new long[] {0x1234000L, 0x5678000L},
+                        Gfp.GFP_KERNEL,
+                        0));
+        assertThat(one(pre + "dma_free_sgt: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=fffff000 size=8192"
+                                + " phys_addrs={0x1234000,0x5678000}")
+                        .event())
+                .usingRecursiveComparison()
+                .isEqualTo(new TraceEvent.FreeSgt(
+                        "0000:00:03.0", Direction.BIDIRECTIONAL, 0xfffff000L, 8192, new long[] {0x1234000L, 0x5678000L
+                        }));
+        assertThat(one(pre + "dma_map_phys: 0000:00:03.0 dir=TO_DEVICE dma_addr=79804000 size=4096"
+                                + " phys_addr=ddd4000 attrs=")
+                        .event())
+                .isEqualTo(new TraceEvent.Map(
+                        "0000:00:03.0", Direction.TO_DEVICE, 0x79804000L, 4096, 0xddd4000L, 0, false));
+        assertThat(one(pre + "dma_map_phys: 0000:00:03.0 dir=TO_DEVICE dma_addr=fe000000 size=4096"
+                                + " phys_addr=fe000000 attrs=SKIP_CPU_SYNC|MMIO")
+                        .event())
+                .isEqualTo(new TraceEvent.Map(
+                        "0000:00:03.0",
+                        Direction.TO_DEVICE,
+                        0xfe000000L,
+                        4096,
+                        0xfe000000L,
+                        DmaAttrs.SKIP_CPU_SYNC | DmaAttrs.MMIO,
+                        true));
+        assertThat(one(pre + "dma_unmap_phys: 0000:00:03.0 dir=TO_DEVICE dma_addr=fe000000 size=4096 attrs=MMIO")
+                        .event())
+                .isEqualTo(new TraceEvent.Unmap(
+                        "0000:00:03.0", Direction.TO_DEVICE, 0xfe000000L, 4096, DmaAttrs.MMIO, true));
+    }
 }
