@@ -227,7 +227,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         /** Offset of {@link #pa} from the start of the owner's CPU buffer (0 for scatterlist elements). */
         long offset;
 
-        /** The next range in its hash bucket, or in the free list. */
+        /** The next range in its hash bucket. */
         CpuRange next;
 
         CpuRange init(Entry owner, long pa, long len, long offset) {
