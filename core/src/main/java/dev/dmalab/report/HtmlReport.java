@@ -66,7 +66,7 @@ public final class HtmlReport {
         figures.put("mappings and buffers", Html.count(t.mappings()));
         figures.put("bytes bounced", Html.bytes(cell.bounceBytes()));
         figures.put("swiotlb peak", peak(cell));
-        figures.put("findings", Html.count(r.checks().size() + r.checksSuppressed()));
+        figures.put("findings", findingsFigure(r));
         figures.put("simulated time", Html.time(t.endNs() - t.startNs()));
         p.figures(figures);
         p.matrix(List.of(cell), List.of(r.platform()), List.of(r.kernel()));
@@ -277,6 +277,29 @@ public final class HtmlReport {
 
     // ---------------------------------------------------------------------------------------------------------
     // A matrix
+
+    /**
+     * The summary's findings: the count the outcome badge is decided on (the checker's shown findings and the
+     * kernel's own checks' lines), then where they came from, and the checker's findings past {@code num_errors}.
+     */
+    static String findingsFigure(RunResult r) {
+        int checker = r.checks().size();
+        int kernelSide = r.findings().size() - checker;
+        StringBuilder sb = new StringBuilder(Html.count(r.findings().size()));
+        if (checker > 0 && kernelSide > 0) {
+            sb.append(" (")
+                    .append(Html.count(checker))
+                    .append(" from the DMA checker, ")
+                    .append(Html.count(kernelSide))
+                    .append(" from the kernel's own checks)");
+        } else if (kernelSide > 0) {
+            sb.append(" (from the kernel's own checks)");
+        }
+        if (r.checksSuppressed() > 0) {
+            sb.append(", and ").append(Html.count(r.checksSuppressed())).append(" more the checker did not show");
+        }
+        return sb.toString();
+    }
 
     /** The report of {@code dmalab matrix}: the grid, then each failing cell's findings and Oops, then plots. */
     public static String matrix(MatrixResult r) {

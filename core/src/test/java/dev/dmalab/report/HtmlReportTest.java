@@ -2,7 +2,9 @@ package dev.dmalab.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dmalab.check.Category;
 import dev.dmalab.check.CheckOptions;
+import dev.dmalab.check.DmaFinding;
 import dev.dmalab.kernel.KernelVersion;
 import dev.dmalab.matrix.Matrix;
 import dev.dmalab.matrix.MatrixResult;
@@ -11,6 +13,7 @@ import dev.dmalab.platform.Machine;
 import dev.dmalab.platform.Platforms;
 import dev.dmalab.replay.ReplaySetup;
 import dev.dmalab.replay.TraceReplay;
+import dev.dmalab.scenario.Outcome;
 import dev.dmalab.scenario.RunResult;
 import dev.dmalab.scenario.WorkloadRunner;
 import dev.dmalab.scenario.Workloads;
@@ -22,6 +25,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -51,6 +55,13 @@ class HtmlReportTest {
             assertThat(html).contains("<section id=\"" + id + "\">");
         }
         assertThat(html).contains("<p class=\"outcome o-findings\">findings ");
+        // the summary's figure counts what the outcome badge counts
+        Matcher badge = Pattern.compile("<p class=\"outcome o-findings\">findings (\\d+)")
+                .matcher(html);
+        Matcher figure = Pattern.compile("<dt>findings</dt><dd>(\\d+)").matcher(html);
+        assertThat(badge.find()).isTrue();
+        assertThat(figure.find()).isTrue();
+        assertThat(figure.group(1)).isEqualTo(badge.group(1));
         assertThat(count(html, "<article class=\"finding ")).isEqualTo(1); // 32 of one kind on one device
         assertThat(html).contains("data-count=\"32\"").contains("31 more like it");
         // every plot has data under swiotlb=force on rpi4 except the IOVA one (no IOMMU)
@@ -182,5 +193,37 @@ class HtmlReportTest {
         assertThat(html.replace("http://www.w3.org/2000/svg", ""))
                 .doesNotContain("http://")
                 .doesNotContain("https://");
+    }
+
+    /** The summary's findings figure counts what the outcome badge counts, and says where they came from. */
+    @Test
+    void theFindingsFigureCountsWhatTheBadgeCounts() {
+        DmaFinding f = new DmaFinding(
+                Category.UNMAP_NOT_MAPPED, "d", "drv", 0x1000, 64, 0x1000, "dma_unmap_page", List.of(), "m", 0, 0);
+        RunResult both = result(List.of("kernel: a WARN", "checker: m"), List.of(f), 3);
+        assertThat(HtmlReport.findingsFigure(both))
+                .isEqualTo("2 (1 from the DMA checker, 1 from the kernel's own checks), and 3 more the checker did not"
+                        + " show");
+        assertThat(Matrix.classify(both, 0).findings()).isEqualTo(2);
+        assertThat(HtmlReport.findingsFigure(result(List.of("kernel: a WARN"), List.of(), 0)))
+                .isEqualTo("1 (from the kernel's own checks)");
+        assertThat(HtmlReport.findingsFigure(result(List.of("checker: m"), List.of(f), 0)))
+                .isEqualTo("1");
+    }
+
+    private static RunResult result(List<String> findings, List<DmaFinding> checks, long suppressed) {
+        return new RunResult(
+                "w",
+                "x86-q35",
+                "6.12",
+                1,
+                Outcome.FAILED,
+                List.of(),
+                new TreeMap<>(),
+                null,
+                findings,
+                checks,
+                suppressed,
+                null);
     }
 }
