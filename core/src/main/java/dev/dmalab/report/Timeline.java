@@ -60,7 +60,8 @@ public final class Timeline implements DmaListener {
         final long size;
         final long startNs;
         final int gantt;
-        Open below;
+        /** The next younger open mapping with the same key (the same buffer mapped again before its unmap). */
+        Open younger;
 
         Open(Device device, String kind, long dmaAddr, long size, long startNs, int gantt) {
             this.device = device;
@@ -120,7 +121,7 @@ public final class Timeline implements DmaListener {
             endNs = machine.kernel().clock().nowNs();
             sample(endNs);
             for (Open o : open.values()) {
-                for (Open x = o; x != null; x = x.below) {
+                for (Open x = o; x != null; x = x.younger) {
                     liveAtEnd.merge(x.device.name(), 1L, Long::sum);
                 }
             }
@@ -194,18 +195,29 @@ public final class Timeline implements DmaListener {
             gantt.add(new Lifetime(dev.name(), kind, dmaAddr, size, t, -1));
         }
         Open o = new Open(dev, kind, dmaAddr, size, t, g);
-        o.below = open.put(k, o);
+        Open oldest = open.putIfAbsent(k, o);
+        if (oldest != null) {
+            Open last = oldest;
+            while (last.younger != null) {
+                last = last.younger;
+            }
+            last.younger = o;
+        }
     }
 
+    /**
+     * An unmap or free ends the oldest open mapping with its key, as dma-debug's exact lookup and the replay find the
+     * oldest of equal mappings.
+     */
     private void closed(Key k, long t) {
         Open o = open.get(k);
         if (o == null) {
             return;
         }
-        if (o.below == null) {
+        if (o.younger == null) {
             open.remove(k);
         } else {
-            open.put(k, o.below);
+            open.put(k, o.younger);
         }
         if (o.gantt >= 0) {
             Lifetime l = gantt.get(o.gantt);

@@ -149,4 +149,30 @@ class TimelineTest {
         }
         return out;
     }
+
+    /** The same buffer mapped twice before its unmaps: the first unmap ends the older mapping, as dma-debug's does. */
+    @Test
+    void anUnmapEndsTheOldestOfEqualMappings() {
+        Machine m = boot("x86-q35", "");
+        Device dev = m.device(NVME);
+        Timeline t = Timeline.attach(m);
+        long a = m.allocKernelPages(0, Zone.NORMAL);
+        long first = m.dma().mapPageAttrs(dev, a, 0, 512, Direction.TO_DEVICE, 0);
+        m.kernel().clock().advanceNs(1_000);
+        long second = m.dma().mapPageAttrs(dev, a, 0, 512, Direction.TO_DEVICE, 0);
+        assertThat(second).isEqualTo(first); // dma-direct: the same address twice
+        m.kernel().clock().advanceNs(1_000);
+        m.dma().unmapPageAttrs(dev, first, 512, Direction.TO_DEVICE, 0);
+        long firstUnmap = m.kernel().clock().nowNs();
+        m.kernel().clock().advanceNs(5_000);
+        m.dma().unmapPageAttrs(dev, second, 512, Direction.TO_DEVICE, 0);
+        long secondUnmap = m.kernel().clock().nowNs();
+        t.finish();
+        assertThat(t.firstLifetimes())
+                .extracting(Timeline.Lifetime::startNs, Timeline.Lifetime::endNs)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(firstUnmap - 2_000, firstUnmap),
+                        org.assertj.core.groups.Tuple.tuple(firstUnmap - 1_000, secondUnmap));
+        assertThat(t.liveAtEnd()).isEmpty();
+    }
 }
