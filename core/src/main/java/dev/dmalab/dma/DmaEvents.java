@@ -9,10 +9,10 @@ import java.util.List;
 /**
  * The event bus of the modelled kernel's DMA layer: the core emits API events, swiotlb emits {@code
  * swiotlb_bounced}, workloads emit markers. With no listener attached, {@link #active()} is false and callers
- * build no event objects, so the hot path allocates nothing. The per-packet calls (map, mapping-error check, sync, unmap, swiotlb's bounce)
- * go through {@link #emitMap}, {@link #emitUnmap}, {@link #emitSyncSingle}, {@link #emitSwiotlbBounced} and {@link #emitMappingErrorCheck}, which build a record only when
- * a listener that is not a {@link DmaCallListener} is attached: with only call listeners (the checker) they
- * allocate nothing either.
+ * build no event objects, so the hot path allocates nothing. The per-packet calls (map, mapping-error check, sync,
+ * unmap, swiotlb's bounce) go through {@link #emitMap}, {@link #emitUnmap}, {@link #emitSyncSingle}, {@link
+ * #emitSwiotlbBounced} and {@link #emitMappingErrorCheck}, which build a record only when a listener that is not a
+ * {@link DmaCallListener} is attached: with only call listeners (the checker) they allocate nothing either.
  */
 public final class DmaEvents {
     private final Kernel kernel;
