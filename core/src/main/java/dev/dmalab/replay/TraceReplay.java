@@ -31,7 +31,8 @@ import java.util.TreeMap;
  *
  * The <em>open-loop</em> model runs freely from the start: its own answers decide its later state, so one wrong
  * slot can cascade. The optional <em>one-step</em> model, after each prediction, adopts what the trace shows — it
- * frees the bounce slots it chose and takes the kernel's ({@link dev.dmalab.swiotlb.Swiotlb#adoptMapping}) — so
+ * frees the bounce slots it chose and takes the kernel's ({@link dev.dmalab.swiotlb.Swiotlb#adoptMapping}), or behind
+ * an IOMMU gives back the IOVA it chose and maps at the kernel's ({@link dev.dmalab.iommu.IovaDomain#adopt}) — so
  * every prediction is made from the true history and only the model's independent errors count.
  *
  * <h2>Event plumbing</h2>
