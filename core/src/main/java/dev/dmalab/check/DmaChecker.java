@@ -89,16 +89,11 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private static final int MAP_ERR_CHECKED = 2;
 
     /**
-     * One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. Each lives in a
-     * slot of the checker's table and is chained in its hash bucket by slot number, so that linking and unlinking
-     * store no references (each reference store costs a GC write barrier). The entry of a single mapping stays in
-     * its slot and is reused for a later one once it is unmapped (see {@link #releaseSlot}), so that a correct
+     * One dma-debug entry: a mapping, one mapped segment of a scatterlist, or a coherent allocation. The entry of a
+     * single mapping is reused for a later one once it is unmapped (see {@link #recycle}), so that a correct
      * driver's map and unmap allocate nothing; its fields are therefore set by {@link #init}, not final.
      */
     static final class Entry {
-        /** Its slot in the checker's table. */
-        final int slot;
-
         long id;
         Device dev;
         int type;
@@ -117,8 +112,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         /** A cache-line mark refers to this entry, so it must not be reused. */
         boolean pinned;
 
-        /** The slot of the next entry in its hash bucket, or -1. */
-        int nextSlot = -1;
+        /** The next entry in its hash bucket, or in the free list. */
+        Entry next;
         /** The first entry of the call (itself for all but scatterlist segments): owner state lives there. */
         Entry head;
         /** Head only: the CPU-owned byte range, offsets from the start of the CPU buffer; empty when lo >= hi. */
@@ -142,10 +137,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
         long[] sgPhys;
 
-        Entry(int slot) {
-            this.slot = slot;
-        }
-
         Entry init(
                 long id,
                 Device dev,
@@ -160,15 +151,9 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                 boolean bounced,
                 long timeNs) {
             this.id = id;
-            // A reused entry usually had the same device, direction and head: reference fields are stored only
-            // when they change, since every reference store costs a GC write barrier.
-            if (this.dev != dev) {
-                this.dev = dev;
-            }
+            this.dev = dev;
             this.type = type;
-            if (this.dir != dir) {
-                this.dir = dir;
-            }
+            this.dir = dir;
             this.dmaAddr = dmaAddr;
             this.size = size;
             this.phys = phys;
@@ -180,10 +165,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             this.mapErr = MAP_ERR_NOT_APPLICABLE;
             this.live = true;
             this.pinned = false;
-            this.nextSlot = -1;
-            if (this.head != this) {
-                this.head = this;
-            }
+            this.next = null;
+            this.head = this;
             this.cpuLo = 0;
             this.cpuHi = 0;
             this.cpuOwnsAll = false;
@@ -193,12 +176,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             // members, ranges and sgPhys are null here: only a fresh entry or a reused single one gets here (a
             // scatterlist head, which has them, is never reused); range0 and singleRange are the caller's to set
             return this;
-        }
-
-        void setRange0(CpuRange r) {
-            if (range0 != r) {
-                range0 = r;
-            }
         }
 
         /** How many entries the call made (head only). */
@@ -231,9 +208,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         CpuRange next;
 
         CpuRange init(Entry owner, long pa, long len, long offset) {
-            if (this.owner != owner) {
-                this.owner = owner;
-            }
+            this.owner = owner;
             this.pa = pa;
             this.len = len;
             this.offset = offset;
@@ -306,16 +281,10 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private final int lineShift;
     private final boolean reportEexist;
 
-    /** The slot of the first entry of each hash bucket, or -1. */
-    private final int[] buckets = new int[HASH_SIZE];
-    /** Every entry by slot; the free slots' entries are ready for {@link Entry#init}. */
-    private Entry[] slots = new Entry[256];
+    private final Entry[] buckets = new Entry[HASH_SIZE];
+    /** Entries of unmapped single mappings and allocations, kept for reuse (linked through their {@code next}). */
+    private Entry freeEntries;
 
-    private int slotCount;
-    /** The free slots, a stack. */
-    private int[] freeSlots = new int[256];
-
-    private int freeCount;
     private final CpuRange[] physBuckets = new CpuRange[HASH_SIZE];
     private final LongLongMap activeCachelines = new LongLongMap(1024, -1);
     private final Map<Device, DevState> devices = new IdentityHashMap<>();
@@ -375,7 +344,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         this.lineShift = Integer.numberOfTrailingZeros(lineBytes);
         this.reportEexist = kernel.has(Feature.DMA_DEBUG_EEXIST);
         this.numErrorsLeft = options.numErrors();
-        Arrays.fill(buckets, -1);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -570,7 +538,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         entry.mapErr = MAP_ERR_NOT_CHECKED;
         addEntry(entry, attrs, call);
         entry.singleRange = !resource;
-        entry.setRange0(!resource && physIndexed ? addOwnRange(entry) : null);
+        entry.range0 = !resource && physIndexed ? addOwnRange(entry) : null;
         if (!resource) {
             checkPlacement(dev, call, dir, phys, size, dmaAddr, bounced);
         }
@@ -601,7 +569,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                             bounced,
                             m.stamp().timeNs());
             entry.singleRange = false;
-            entry.setRange0(null);
+            entry.range0 = null;
             entry.mapErr = MAP_ERR_NOT_APPLICABLE;
             if (head == null) {
                 head = entry;
@@ -622,7 +590,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
             checkPlacement(m.device(), "dma_map_sg", m.dir(), m.phys()[i], m.lengths()[i], -1, bounced);
         }
         head.ranges = ranges;
-        head.setRange0(ranges.isEmpty() ? null : ranges.get(0));
+        head.range0 = ranges.isEmpty() ? null : ranges.get(0);
     }
 
     private void onAlloc(DmaEvent.Alloc a) {
@@ -647,12 +615,12 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         entry.mapErr = MAP_ERR_NOT_APPLICABLE;
         entry.cpuOwnsAll = true;
         entry.singleRange = false;
-        entry.setRange0(null);
+        entry.range0 = null;
         addEntry(entry, a.attrs(), coherent ? "dma_alloc_coherent" : "dma_alloc_pages");
     }
 
     private void onMappingError(Device dev, long addr) {
-        for (Entry e = first(bucket(addr)); e != null; e = next(e)) {
+        for (Entry e = buckets[bucket(addr)]; e != null; e = e.next) {
             if (e.dev == dev && e.dmaAddr == addr && e.mapErr == MAP_ERR_NOT_CHECKED) {
                 e.mapErr = MAP_ERR_CHECKED;
                 return;
@@ -971,8 +939,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     private void onUnbound(Device dev) {
         int count = 0;
         Entry last = null;
-        for (int b = 0; b < HASH_SIZE; b++) {
-            for (Entry e = first(b); e != null; e = next(e)) {
+        for (Entry first : buckets) {
+            for (Entry e = first; e != null; e = e.next) {
                 if (e.dev == dev) {
                     count++;
                     last = e;
@@ -1354,14 +1322,14 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     private void addEntry(Entry entry, long attrs, String call) {
         int b = bucket(entry.dmaAddr);
-        if (buckets[b] < 0) {
-            buckets[b] = entry.slot;
+        if (buckets[b] == null) {
+            buckets[b] = entry;
         } else {
-            Entry t = slots[buckets[b]];
-            while (t.nextSlot >= 0) {
-                t = slots[t.nextSlot];
+            Entry t = buckets[b];
+            while (t.next != null) {
+                t = t.next;
             }
-            t.nextSlot = entry.slot; // at the tail, as dma-debug's hash_bucket_add
+            t.next = entry; // at the tail, as dma-debug's hash_bucket_add
         }
         liveEntries++;
         maxEntrySize = Math.max(maxEntrySize, entry.size);
@@ -1394,42 +1362,27 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         }
     }
 
-    /** The first entry of hash bucket {@code b}, or null. */
-    private Entry first(int b) {
-        int i = buckets[b];
-        return i < 0 ? null : slots[i];
-    }
-
-    /** The entry after {@code e} in its hash bucket, or null. */
-    private Entry next(Entry e) {
-        int i = e.nextSlot;
-        return i < 0 ? null : slots[i];
-    }
-
-    /** The entry of a free slot, to {@link Entry#init}: a reused one when there is one. */
+    /** A free entry to {@link Entry#init}: a reused one when there is one. */
     private Entry newEntry() {
-        if (freeCount > 0) {
-            return slots[freeSlots[--freeCount]];
+        Entry e = freeEntries;
+        if (e == null) {
+            return new Entry();
         }
-        if (slotCount == slots.length) {
-            slots = Arrays.copyOf(slots, slotCount * 2);
-            freeSlots = Arrays.copyOf(freeSlots, slotCount * 2);
-        }
-        Entry e = new Entry(slotCount);
-        slots[slotCount++] = e;
+        freeEntries = e.next;
         return e;
     }
 
     /**
-     * Frees the slot of an entry that has left the hash. A single entry no cache-line mark refers to stays in it,
-     * with its own range, to be reused (its fields keep their old values until {@link Entry#init} sets them); a
-     * scatterlist's entry (its call's lists still refer to it) or a marked one leaves it to a new entry.
+     * Keeps the entry of an unmapped call, with its own range, for reuse — only a single entry no cache-line mark
+     * refers to (a scatterlist's entries share lists and stay where they are). Its fields keep their old values
+     * until {@link Entry#init} sets them.
      */
-    private void releaseSlot(Entry e) {
-        if (e.head != e || e.members != null || e.pinned) {
-            slots[e.slot] = new Entry(e.slot);
+    private void recycle(Entry head) {
+        if (head.members != null || head.pinned) {
+            return;
         }
-        freeSlots[freeCount++] = e.slot;
+        head.next = freeEntries;
+        freeEntries = head;
     }
 
     /** Indexes the CPU buffer of a single mapping by physical address, in the entry's own range object. */
@@ -1460,8 +1413,8 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         physIndexed = true;
         Map<Entry, Boolean> seen = new IdentityHashMap<>();
         List<Entry> heads = new ArrayList<>();
-        for (int b = 0; b < HASH_SIZE; b++) {
-            for (Entry e = first(b); e != null; e = next(e)) {
+        for (Entry first : buckets) {
+            for (Entry e = first; e != null; e = e.next) {
                 if (seen.put(e.head, Boolean.TRUE) == null) {
                     heads.add(e.head);
                 }
@@ -1475,7 +1428,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
                     addRange(r, h, r.pa, r.len, r.offset);
                 }
             } else if (h.singleRange) {
-                h.setRange0(addOwnRange(h));
+                h.range0 = addOwnRange(h);
             }
         }
     }
@@ -1492,14 +1445,6 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
 
     /** Removes every entry of a call (one, or a scatterlist's segments) and its CPU ranges. */
     private void removeCall(Entry head) {
-        if (head.members == null && head.live) { // one entry: the common case, kept small enough to inline
-            removeEntry(head);
-            state(head.dev).rememberUnmap(head.dmaAddr, head.size, head.phys, simNowNs());
-            if (head.range0 != null) {
-                removeRange(head.range0);
-            }
-            return;
-        }
         removeFirst(head, head.memberCount());
     }
 
@@ -1531,6 +1476,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         } else if (head.range0 != null) {
             removeRange(head.range0);
         }
+        recycle(head);
     }
 
     private void removeEntry(Entry entry) {
@@ -1540,16 +1486,15 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         entry.live = false;
         int b = bucket(entry.dmaAddr);
         Entry prev = null;
-        for (Entry e = first(b); e != null; prev = e, e = next(e)) {
+        for (Entry e = buckets[b]; e != null; prev = e, e = e.next) {
             if (e == entry) {
                 if (prev == null) {
-                    buckets[b] = e.nextSlot;
+                    buckets[b] = e.next;
                 } else {
-                    prev.nextSlot = e.nextSlot;
+                    prev.next = e.next;
                 }
-                e.nextSlot = -1;
+                e.next = null;
                 liveEntries--;
-                releaseSlot(e);
                 break;
             }
         }
@@ -1587,7 +1532,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
     /** dma-debug's exact lookup with the best-fit rule. */
     private Entry findExact(Device dev, long addr, long size, int type, Direction dir, int sgCallEnts) {
         int b = bucket(addr);
-        Entry e = first(b);
+        Entry e = buckets[b];
         if (e != null
                 && e.dev == dev
                 && e.dmaAddr == addr
@@ -1628,7 +1573,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         Entry best = null;
         int matches = 0;
         int bestLevel = -1;
-        for (Entry e = first(bucket); e != null; e = next(e)) {
+        for (Entry e = buckets[bucket]; e != null; e = e.next) {
             boolean match = e.dev == dev
                     && (containing ? e.dmaAddr <= addr && addr + size <= e.dmaAddr + e.size : e.dmaAddr == addr);
             if (!match) {
@@ -1657,7 +1602,7 @@ public final class DmaChecker implements DmaCallListener, CpuAccessObserver, Bus
         }
         long lowest = Math.max(0, addr - maxEntrySize) >>> HASH_FN_SHIFT;
         for (long bn = addr >>> HASH_FN_SHIFT; bn >= lowest; bn--) {
-            for (Entry e = first((int) (bn & (HASH_SIZE - 1))); e != null; e = next(e)) {
+            for (Entry e = buckets[(int) (bn & (HASH_SIZE - 1))]; e != null; e = e.next) {
                 if (e.dev == dev && e.dmaAddr <= addr && addr - e.dmaAddr < e.size) {
                     return e;
                 }
