@@ -361,6 +361,18 @@ public final class ReplaySetup {
          * one; 0 when the mappings lost an offset bit and kept none; -1 when they leave it open (every buffer
          * aligned beyond what its bounce kept).
          */
+        /** This device's evidence followed by {@code later}'s (same device), as one. */
+        MinAlignEvidence and(MinAlignEvidence later) {
+            return new MinAlignEvidence(
+                    device,
+                    maps + later.maps,
+                    Math.min(agree, later.agree),
+                    Math.min(lowestSetBit, later.lowestSetBit),
+                    lostLine > 0 ? lostLine : later.lostLine,
+                    firstLine,
+                    dmaMask);
+        }
+
         long mask(int pageShift) {
             if (lowestSetBit < agree) {
                 return (1L << Math.min(agree, pageShift)) - 1;
@@ -430,30 +442,11 @@ public final class ReplaySetup {
         }
         int agree = Long.numberOfTrailingZeros(dma ^ phys);
         boolean lost = agree < 64 && ((phys >>> agree) & 1) == 1;
-        MinAlignEvidence old = out.get(device);
-        if (old == null) {
-            out.put(
-                    device,
-                    new MinAlignEvidence(
-                            device,
-                            1,
-                            agree,
-                            Long.numberOfTrailingZeros(phys),
-                            lost ? r.line() : 0,
-                            r.line(),
-                            b.dmaMask()));
-        } else {
-            out.put(
-                    device,
-                    new MinAlignEvidence(
-                            device,
-                            old.maps() + 1,
-                            Math.min(old.agree(), agree),
-                            Math.min(old.lowestSetBit(), Long.numberOfTrailingZeros(phys)),
-                            old.lostLine() > 0 ? old.lostLine() : lost ? r.line() : 0,
-                            old.firstLine(),
-                            old.dmaMask()));
-        }
+        out.merge(
+                device,
+                new MinAlignEvidence(
+                        device, 1, agree, Long.numberOfTrailingZeros(phys), lost ? r.line() : 0, r.line(), b.dmaMask()),
+                MinAlignEvidence::and);
     }
 
     /**
